@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages callbot needs; skips what is present.
+# Usage: scripts/install-deps.sh [build|run|test]...   (default: build)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config
+  libre-dev librem-dev libsrtp2-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
+  libsqlite3-dev libpq-dev libsodium-dev libssl-dev
+  libpocketsphinx-dev pocketsphinx-en-us libespeak-ng-dev libspeexdsp-dev
+)
+run_pkgs=( espeak-ng-data ca-certificates )
+test_pkgs=( libcmocka-dev python3 python3-cryptography sqlite3 curl openssl
+  sip-tester sox espeak-ng )
+
+want=()
+for group in "${@:-build}"; do
+  case "$group" in
+    build) want+=("${build_pkgs[@]}") ;;
+    run)   want+=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+    test)  want+=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (build, run, test)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]} (run as root or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A stale or absent package list makes apt fail to find packages: refresh once.
+apt-get update -qq || true
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
