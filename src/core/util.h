@@ -1,0 +1,29 @@
+/* util.h - small string, file and time helpers shared by every subsystem. */
+#ifndef CALLBOT_CORE_UTIL_H
+#define CALLBOT_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+bool utf8_valid(const char *s, size_t len);
+/* Copies at most cap-1 bytes and always terminates; returns ENAMETOOLONG if cut. */
+int str_copy(char *dst, size_t cap, const char *src);
+char *str_dup(const char *s); /* strdup that accepts NULL */
+/* Trims ASCII white space in place; returns s. */
+char *str_trim(char *s);
+/* Levenshtein distance, capped at 16 (for "did you mean" hints). */
+unsigned str_distance(const char *a, const char *b);
+/* Joins dir and name unless name is absolute; malloc'd. */
+char *path_join(const char *dir, const char *name);
+/* Directory part of path ("." if none); malloc'd. */
+char *path_dirname(const char *path);
+/* Reads a whole file of at most max bytes; EFBIG if larger. Buffer is NUL-terminated. */
+int file_read_all(const char *path, size_t max, char **buf_out, size_t *len_out);
+/* Milliseconds since the epoch (wall clock) and a monotonic clock. */
+int64_t time_now_ms(void);
+int64_t time_mono_ms(void);
+
+#endif
