@@ -1,0 +1,1116 @@
+/* test_store.c - tests src/store (API, SQLite backend, migrations) on a temporary directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "store/store.h"
+#include "store/time_iso.h"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	char url[160];
+	struct store *st;
+};
+
+static void rm_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int setup_dir(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	strcpy(fx->dir, "/tmp/callbot-store-XXXXXX");
+	if (!mkdtemp(fx->dir)) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->db, sizeof(fx->db), "%s/callbot.db", fx->dir);
+	snprintf(fx->url, sizeof(fx->url), "sqlite:///%s", fx->db);
+	*state = fx;
+	return 0;
+}
+
+/* A migrated store in a fresh directory. */
+static int setup(void **state)
+{
+	struct fixture *fx;
+
+	if (setup_dir(state))
+		return -1;
+	fx = *state;
+	if (store_open(&fx->st, fx->url, NULL) || store_migrate(fx->st))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	store_close(fx->st);
+	rm_tree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* A second, plain SQLite connection to look at the file from outside. */
+static sqlite3 *raw_open(const struct fixture *fx)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READWRITE, NULL),
+			 SQLITE_OK);
+	return db;
+}
+
+static int64_t raw_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static unsigned file_mode(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return (unsigned)(sb.st_mode & 0777);
+}
+
+/* Opening */
+
+static void test_open_creates_private_file(void **state)
+{
+	struct fixture *fx = *state;
+	char wal[160], shm[160];
+	mode_t old = umask(0);	/* the mode must not depend on the umask */
+
+	assert_int_equal(store_open(&fx->st, fx->url, NULL), 0);
+	umask(old);
+	assert_string_equal(store_backend_name(fx->st), "sqlite");
+	assert_string_equal(store_path(fx->st), fx->db);
+	assert_int_equal(file_mode(fx->db), 0600);
+
+	umask(0);
+	assert_int_equal(store_migrate(fx->st), 0);
+	assert_int_equal(store_audit(fx->st, 0, "test", "wal please", NULL), 0);
+	umask(old);
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->db);
+	snprintf(shm, sizeof(shm), "%s-shm", fx->db);
+	assert_int_equal(access(wal, F_OK), 0);
+	assert_int_equal(file_mode(wal) & 077, 0);
+	assert_int_equal(access(shm, F_OK), 0);
+	assert_int_equal(file_mode(shm) & 077, 0);
+
+	/* reopening an existing file keeps it as it is */
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(store_open(&fx->st, fx->url, NULL), 0);
+	assert_int_equal(file_mode(fx->db), 0600);
+}
+
+static void test_open_relative(void **state)
+{
+	struct fixture *fx = *state;
+	char want[200];
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(&st, "sqlite:///rel.db", fx->dir), 0);
+	snprintf(want, sizeof(want), "%s/rel.db", fx->dir);
+	assert_string_equal(store_path(st), want);
+	assert_int_equal(file_mode(want), 0600);
+	store_close(st);
+
+	/* SQLAlchemy driver names and any case in the scheme */
+	assert_int_equal(store_open(&st, "sqlite+pysqlite:///drv.db", fx->dir), 0);
+	store_close(st);
+	snprintf(want, sizeof(want), "%s/drv.db", fx->dir);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(store_open(&st, "SQLite:///case.db", fx->dir), 0);
+	store_close(st);
+
+	/* in memory, for tests elsewhere */
+	assert_int_equal(store_open(&st, "sqlite:///:memory:", NULL), 0);
+	assert_null(store_path(st));
+	assert_int_equal(store_migrate(st), 0);
+	assert_int_equal(store_user_add(st, "m", "h", "viewer", NULL), 0);
+	store_close(st);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = (struct store *)&st;	/* must be reset to NULL */
+	char url[200];
+
+	assert_int_equal(store_open(&st, "mysql://u:p@h/db", NULL), EINVAL);
+	assert_null(st);
+	assert_int_equal(store_open(&st, "postgresql://u:secret@h:5432/db",
+				    NULL), ENOTSUP);
+	assert_null(st);
+	assert_int_equal(store_open(&st, "postgres://u@h/db", NULL), ENOTSUP);
+	assert_int_equal(store_open(&st, "postgresql+psycopg2://u@h/db", NULL),
+			 ENOTSUP);
+	assert_int_equal(store_open(&st, "callbot.db", NULL), EINVAL);
+	assert_int_equal(store_open(&st, "://x", NULL), EINVAL);
+	assert_int_equal(store_open(&st, "", NULL), EINVAL);
+	assert_int_equal(store_open(&st, NULL, NULL), EINVAL);
+	assert_int_equal(store_open(NULL, fx->url, NULL), EINVAL);
+	assert_int_equal(store_open(&st, "sqlite://", NULL), EINVAL);
+	assert_int_equal(store_open(&st, "sqlite:///", NULL), EINVAL);
+	assert_int_equal(store_open(&st, "sqlite://host/x.db", NULL), EINVAL);
+	assert_null(st);
+
+	snprintf(url, sizeof(url), "sqlite:///%s/missing/x.db", fx->dir);
+	assert_int_equal(store_open(&st, url, NULL), ENOENT);
+	assert_null(st);
+
+	/* a file that is not a database: refused, and left alone */
+	snprintf(url, sizeof(url), "%s/not.db", fx->dir);
+	FILE *f = fopen(url, "w");
+	assert_non_null(f);
+	fputs("this is not an SQLite database, just some text long enough\n"
+	      "to fill a header page................................\n", f);
+	fclose(f);
+	snprintf(url, sizeof(url), "sqlite:///%s/not.db", fx->dir);
+	assert_int_not_equal(store_open(&st, url, NULL), 0);
+	assert_null(st);
+	snprintf(url, sizeof(url), "%s/not.db", fx->dir);
+	assert_int_equal(access(url, F_OK), 0);
+
+	store_close(NULL);
+}
+
+/* Migrations */
+
+static const char *const expected_columns[][12] = {
+	{ "calls", "id", "sip_call_id", "caller", "callee", "started_at",
+	  "answered_at", "ended_at", "status", "end_reason", "consent",
+	  "recording_path" },
+	{ "turns", "id", "call_id", "seq", "role", "text", "started_at",
+	  "stt_ms", "llm_ms", "tts_ms", "response_ms" },
+	{ "users", "id", "username", "password_hash", "role", "created_at",
+	  "disabled", "last_login_at" },
+	{ "api_tokens", "id", "user_id", "name", "token_hash", "created_at",
+	  "last_used_at" },
+	{ "settings", "key", "value", "updated_at", "updated_by" },
+	{ "audit_log", "id", "timestamp", "user_id", "action", "details",
+	  "ip_address" },
+	{ "schema_migrations", "version", "applied_at" },
+};
+
+static void check_columns(sqlite3 *db, const char *const *want)
+{
+	sqlite3_stmt *q;
+	int i = 1;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT name FROM pragma_table_info(?1) ORDER BY cid", -1, &q,
+		NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, want[0], -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		assert_non_null(want[i]);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0),
+				    want[i]);
+		i++;
+	}
+	sqlite3_finalize(q);
+	if (i < 12 && want[i])
+		fail_msg("%s: column %s missing", want[0], want[i]);
+	assert_true(i > 1);
+}
+
+static void test_migrate(void **state)
+{
+	struct fixture *fx = *state;
+	int version = -1;
+	sqlite3 *db;
+
+	assert_int_equal(store_open(&fx->st, fx->url, NULL), 0);
+	assert_int_equal(store_schema_version(fx->st, &version), 0);
+	assert_int_equal(version, 0);
+
+	assert_int_equal(store_migrate(fx->st), 0);
+	assert_int_equal(store_schema_version(fx->st, &version), 0);
+	assert_true(store_schema_latest() >= 1);
+	assert_int_equal(version, store_schema_latest());
+
+	db = raw_open(fx);
+	for (size_t i = 0; i < sizeof(expected_columns) / sizeof(expected_columns[0]); i++)
+		check_columns(db, expected_columns[i]);
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM schema_migrations"),
+			 store_schema_latest());
+
+	/* again: nothing to do, nothing recorded twice */
+	assert_int_equal(store_migrate(fx->st), 0);
+	assert_int_equal(store_schema_version(fx->st, &version), 0);
+	assert_int_equal(version, store_schema_latest());
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM schema_migrations"),
+			 store_schema_latest());
+
+	/* a second process migrating the same file */
+	struct store *other = NULL;
+	assert_int_equal(store_open(&other, fx->url, NULL), 0);
+	assert_int_equal(store_migrate(other), 0);
+	store_close(other);
+
+	/* a database from a newer callbot is refused, not touched */
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO schema_migrations VALUES (999, 'x')", NULL, NULL,
+		NULL), SQLITE_OK);
+	assert_int_equal(store_migrate(fx->st), ENOTSUP);
+	sqlite3_close(db);
+}
+
+static void test_journal_mode(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db = raw_open(fx);
+	sqlite3_stmt *q;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* Users */
+
+struct names {
+	char v[8][64];
+	int n;
+	int stop_after;
+};
+
+static int user_name_h(const struct store_user *u, void *arg)
+{
+	struct names *nm = arg;
+
+	strcpy(nm->v[nm->n++], u->username);
+	return nm->stop_after && nm->n >= nm->stop_after ? 42 : 0;
+}
+
+static void test_users(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct store_user u;
+	struct names nm = { 0 };
+	char long_name[80];
+	int64_t id = 0, bob = 0, n = -1, before = store_time_now();
+
+	assert_int_equal(store_user_count(st, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_user_add(st, "zoe", "$argon2id$hash-z", "admin",
+					&id), 0);
+	assert_true(id > 0);
+	assert_int_equal(store_user_add(st, "bob", "$argon2id$hash-b", "viewer",
+					&bob), 0);
+	assert_int_not_equal(bob, id);
+
+	assert_int_equal(store_user_add(st, "zoe", "h", "admin", NULL), EEXIST);
+	assert_int_equal(store_user_add(st, "eve", "h", "root", NULL), EINVAL);
+	assert_int_equal(store_user_add(st, "eve", "h", NULL, NULL), EINVAL);
+	assert_int_equal(store_user_add(st, "", "h", "admin", NULL), EINVAL);
+	assert_int_equal(store_user_add(st, NULL, "h", "admin", NULL), EINVAL);
+	assert_int_equal(store_user_add(st, "eve", "", "admin", NULL), EINVAL);
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	assert_int_equal(store_user_add(st, long_name, "h", "admin", NULL),
+			 EINVAL);
+	long_name[63] = '\0';
+	assert_int_equal(store_user_add(st, long_name, "h", "viewer", NULL), 0);
+
+	assert_int_equal(store_user_get(st, "zoe", &u), 0);
+	assert_int_equal(u.id, id);
+	assert_string_equal(u.username, "zoe");
+	assert_string_equal(u.password_hash, "$argon2id$hash-z");
+	assert_string_equal(u.role, "admin");
+	assert_false(u.disabled);
+	assert_int_equal(u.last_login_at, 0);
+	assert_true(u.created_at >= before - 1 &&
+		    u.created_at <= store_time_now() + 1);
+	assert_int_equal(store_user_get(st, "nobody", &u), ENOENT);
+	assert_int_equal(store_user_get(st, "", &u), ENOENT);
+	assert_int_equal(store_user_get_by_id(st, bob, &u), 0);
+	assert_string_equal(u.username, "bob");
+	assert_int_equal(store_user_get_by_id(st, 9999, &u), ENOENT);
+
+	assert_int_equal(store_user_set_password(st, "bob", "$argon2id$new"), 0);
+	assert_int_equal(store_user_set_disabled(st, "bob", true), 0);
+	assert_int_equal(store_user_set_role(st, "bob", "admin"), 0);
+	assert_int_equal(store_user_set_role(st, "bob", "superuser"), EINVAL);
+	assert_int_equal(store_user_touch_login(st, bob, 1733331600123LL), 0);
+	assert_int_equal(store_user_get(st, "bob", &u), 0);
+	assert_string_equal(u.password_hash, "$argon2id$new");
+	assert_true(u.disabled);
+	assert_string_equal(u.role, "admin");
+	assert_int_equal(u.last_login_at, 1733331600123LL);
+	assert_int_equal(store_user_set_disabled(st, "bob", false), 0);
+	assert_int_equal(store_user_get(st, "bob", &u), 0);
+	assert_false(u.disabled);
+
+	assert_int_equal(store_user_set_password(st, "nobody", "h"), ENOENT);
+	assert_int_equal(store_user_set_disabled(st, "nobody", true), ENOENT);
+	assert_int_equal(store_user_set_role(st, "nobody", "admin"), ENOENT);
+	assert_int_equal(store_user_touch_login(st, 9999, 1), ENOENT);
+
+	assert_int_equal(store_user_list(st, user_name_h, &nm), 0);
+	assert_int_equal(nm.n, 3);
+	assert_string_equal(nm.v[0], long_name);
+	assert_string_equal(nm.v[1], "bob");
+	assert_string_equal(nm.v[2], "zoe");
+	memset(&nm, 0, sizeof(nm));
+	nm.stop_after = 1;
+	assert_int_equal(store_user_list(st, user_name_h, &nm), 42);
+	assert_int_equal(nm.n, 1);
+
+	assert_int_equal(store_user_count(st, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_user_del(st, "bob"), 0);
+	assert_int_equal(store_user_del(st, "bob"), ENOENT);
+	assert_int_equal(store_user_get(st, "bob", &u), ENOENT);
+	assert_int_equal(store_user_count(st, &n), 0);
+	assert_int_equal(n, 2);
+
+	/* ids are never reused: audit rows keep pointing at the old user */
+	assert_int_equal(store_user_add(st, "carl", "h", "viewer", &id), 0);
+	assert_true(id > bob);
+}
+
+/* API tokens */
+
+struct tokens {
+	struct store_token v[4];
+	int n;
+};
+
+static int token_h(const struct store_token *t, void *arg)
+{
+	struct tokens *tk = arg;
+
+	tk->v[tk->n++] = *t;
+	return 0;
+}
+
+static void test_tokens(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct store_token t;
+	struct tokens tk = { 0 };
+	int64_t uid, tid = 0, tid2 = 0;
+
+	assert_int_equal(store_user_add(st, "alice", "h", "admin", &uid), 0);
+	assert_int_equal(store_token_add(st, uid, "sha256:aaaa", "ci", &tid), 0);
+	assert_true(tid > 0);
+	assert_int_equal(store_token_add(st, uid, "sha256:bbbb", NULL, &tid2), 0);
+	assert_int_equal(store_token_add(st, uid, "sha256:aaaa", "dup", NULL),
+			 EEXIST);
+	assert_int_equal(store_token_add(st, 9999, "sha256:cccc", "x", NULL),
+			 ENOENT);
+	assert_int_equal(store_token_add(st, uid, "", "x", NULL), EINVAL);
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_token_find(st, "sha256:aaaa", &t), 0);
+	assert_int_equal(t.id, tid);
+	assert_int_equal(t.user_id, uid);
+	assert_string_equal(t.username, "alice");
+	assert_string_equal(t.name, "ci");
+	assert_true(t.created_at > 0);
+	assert_true(t.last_used_at >= t.created_at);
+	assert_int_equal(store_token_find(st, "sha256:zzzz", &t), ENOENT);
+	assert_int_equal(store_token_find(st, "", &t), ENOENT);
+
+	assert_int_equal(store_token_list(st, token_h, &tk), 0);
+	assert_int_equal(tk.n, 2);
+	assert_int_equal(tk.v[0].id, tid);
+	assert_int_not_equal(tk.v[0].last_used_at, 0);
+	assert_int_equal(tk.v[1].id, tid2);
+	assert_string_equal(tk.v[1].name, "");
+	assert_int_equal(tk.v[1].last_used_at, 0);
+
+	assert_int_equal(store_token_revoke(st, tid), 0);
+	assert_int_equal(store_token_revoke(st, tid), ENOENT);
+	assert_int_equal(store_token_find(st, "sha256:aaaa", &t), ENOENT);
+
+	/* deleting the user takes its tokens */
+	assert_int_equal(store_user_del(st, "alice"), 0);
+	assert_int_equal(store_token_find(st, "sha256:bbbb", &t), ENOENT);
+	tk.n = 0;
+	assert_int_equal(store_token_list(st, token_h, &tk), 0);
+	assert_int_equal(tk.n, 0);
+}
+
+/* Settings */
+
+struct settings_seen {
+	char keys[4][64];
+	char *kept;
+	int n;
+};
+
+static int setting_h(struct store_setting *s, void *arg)
+{
+	struct settings_seen *ss = arg;
+
+	strcpy(ss->keys[ss->n++], s->key);
+	assert_non_null(s->value);
+	if (!strcmp(s->key, "GREETING")) {
+		/* take the value over */
+		ss->kept = s->value;
+		s->value = NULL;
+		assert_string_equal(s->updated_by, "admin");
+		assert_true(s->updated_at > 0);
+	}
+	return 0;
+}
+
+static void test_settings(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct settings_seen ss = { 0 };
+	char *v = NULL;
+
+	assert_int_equal(store_setting_get(st, "GREETING", &v), ENOENT);
+	assert_null(v);
+	assert_int_equal(store_setting_set(st, "GREETING", "Hello", "admin"), 0);
+	assert_int_equal(store_setting_get(st, "GREETING", &v), 0);
+	assert_string_equal(v, "Hello");
+	free(v);
+	assert_int_equal(store_setting_set(st, "GREETING", "Hi 'there'; --",
+					   "admin"), 0);
+	assert_int_equal(store_setting_get(st, "GREETING", &v), 0);
+	assert_string_equal(v, "Hi 'there'; --");
+	free(v);
+	assert_int_equal(store_setting_set(st, "BARGE_IN", "", NULL), 0);
+	assert_int_equal(store_setting_get(st, "BARGE_IN", &v), 0);
+	assert_string_equal(v, "");
+	free(v);
+	assert_int_equal(store_setting_set(st, "", "x", NULL), EINVAL);
+	assert_int_equal(store_setting_set(st, "K", NULL, NULL), EINVAL);
+
+	assert_int_equal(store_setting_list(st, setting_h, &ss), 0);
+	assert_int_equal(ss.n, 2);
+	assert_string_equal(ss.keys[0], "BARGE_IN");
+	assert_string_equal(ss.keys[1], "GREETING");
+	assert_string_equal(ss.kept, "Hi 'there'; --");
+	free(ss.kept);
+}
+
+/* Audit log */
+
+struct audit_seen {
+	int64_t ids[32];
+	int n;
+};
+
+static int audit_h(struct store_audit_row *r, void *arg)
+{
+	struct audit_seen *as = arg;
+
+	as->ids[as->n++] = r->id;
+	assert_true(r->timestamp > 0);
+	return 0;
+}
+
+static int audit_first_h(struct store_audit_row *r, void *arg)
+{
+	struct store_audit_row *out = arg;
+
+	if (out->id == 0) {
+		*out = *r;
+		r->details = NULL;	/* kept */
+	}
+	return 0;
+}
+
+static void test_audit(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct audit_seen as = { 0 };
+	struct store_audit_row first = { 0 };
+	char details[32];
+	int64_t uid, total = -1;
+
+	assert_int_equal(store_user_add(st, "admin", "h", "admin", &uid), 0);
+	for (int i = 0; i < 25; i++) {
+		snprintf(details, sizeof(details), "n=%d", i);
+		assert_int_equal(store_audit(st, i % 2 ? uid : 0, "login_ok",
+					     details, "192.0.2.1"), 0);
+	}
+	assert_int_equal(store_audit(st, 0, "", NULL, NULL), EINVAL);
+	assert_int_equal(store_audit(st, 0, NULL, NULL, NULL), EINVAL);
+
+	assert_int_equal(store_audit_list(st, 0, 10, audit_h, &as, &total), 0);
+	assert_int_equal(total, 25);
+	assert_int_equal(as.n, 10);
+	for (int i = 1; i < as.n; i++)
+		assert_true(as.ids[i - 1] > as.ids[i]);	/* newest first */
+
+	memset(&as, 0, sizeof(as));
+	assert_int_equal(store_audit_list(st, 20, 10, audit_h, &as, &total), 0);
+	assert_int_equal(as.n, 5);
+	assert_int_equal(total, 25);
+	memset(&as, 0, sizeof(as));
+	assert_int_equal(store_audit_list(st, 0, 0, audit_h, &as, NULL), 0);
+	assert_int_equal(as.n, 25);
+	assert_int_equal(store_audit_list(st, -1, 10, audit_h, &as, NULL), EINVAL);
+
+	/* the newest: n=24, by nobody */
+	assert_int_equal(store_audit_list(st, 0, 1, audit_first_h, &first,
+					  NULL), 0);
+	assert_string_equal(first.details, "n=24");
+	assert_string_equal(first.action, "login_ok");
+	assert_string_equal(first.ip_address, "192.0.2.1");
+	assert_int_equal(first.user_id, 0);
+	assert_string_equal(first.username, "");
+	free(first.details);
+
+	/* the trail outlives the user */
+	assert_int_equal(store_audit(st, uid, "user_del", NULL, NULL), 0);
+	assert_int_equal(store_user_del(st, "admin"), 0);
+	memset(&first, 0, sizeof(first));
+	assert_int_equal(store_audit_list(st, 0, 1, audit_first_h, &first,
+					  &total), 0);
+	assert_int_equal(total, 26);
+	assert_int_equal(first.user_id, uid);
+	assert_string_equal(first.username, "");
+	assert_null(first.details);
+}
+
+/* Calls */
+
+static struct store_call make_call(const char *caller, const char *status,
+				   int64_t started_at)
+{
+	struct store_call c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.sip_call_id, sizeof(c.sip_call_id), "%s-%lld@pbx", caller,
+		 (long long)started_at);
+	snprintf(c.caller, sizeof(c.caller), "%s", caller);
+	snprintf(c.callee, sizeof(c.callee), "%s", "bot");
+	c.started_at = started_at;
+	snprintf(c.status, sizeof(c.status), "%s", status);
+	return c;
+}
+
+static void test_calls_crud(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct store_call c, got;
+	const char *evil = "1'; DROP TABLE calls;--";
+	int64_t id = 0;
+	sqlite3 *db;
+
+	c = make_call(evil, "ringing", 1733331600123LL);
+	snprintf(c.callee, sizeof(c.callee), "%s", "\"bot\" OR 1=1");
+	assert_int_equal(store_call_insert(st, &c, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(store_call_get(st, id, &got), 0);
+	assert_int_equal(got.id, id);
+	assert_string_equal(got.caller, evil);
+	assert_string_equal(got.callee, "\"bot\" OR 1=1");
+	assert_string_equal(got.sip_call_id, c.sip_call_id);
+	assert_int_equal(got.started_at, 1733331600123LL);
+	assert_int_equal(got.answered_at, 0);
+	assert_string_equal(got.recording_path, "");
+
+	got.answered_at = got.started_at + 1500;
+	got.ended_at = got.started_at + 60000;
+	snprintf(got.status, sizeof(got.status), "%s", "completed");
+	snprintf(got.end_reason, sizeof(got.end_reason), "%s", "caller_hangup");
+	snprintf(got.consent, sizeof(got.consent), "%s", "announced");
+	snprintf(got.recording_path, sizeof(got.recording_path), "%s",
+		 "audio_output/2024/12/04/1.wav");
+	assert_int_equal(store_call_update(st, &got), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_call_get(st, id, &c), 0);
+	assert_memory_equal(&c, &got, sizeof(c));
+
+	got.id = 9999;
+	assert_int_equal(store_call_update(st, &got), ENOENT);
+	assert_int_equal(store_call_get(st, 9999, &c), ENOENT);
+	assert_int_equal(store_call_delete(st, 9999), ENOENT);
+
+	/* an unterminated field is refused */
+	memset(c.caller, 'x', sizeof(c.caller));
+	assert_int_equal(store_call_insert(st, &c, NULL), EINVAL);
+
+	/* the table survived the "injection" */
+	db = raw_open(fx);
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM calls"), 1);
+	sqlite3_close(db);
+
+	assert_int_equal(store_call_delete(st, id), 0);
+	assert_int_equal(store_call_get(st, id, &got), ENOENT);
+}
+
+struct calls_seen {
+	int64_t ids[32];
+	int n;
+};
+
+static int call_h(const struct store_call *c, void *arg)
+{
+	struct calls_seen *cs = arg;
+
+	cs->ids[cs->n++] = c->id;
+	return 0;
+}
+
+static int add_turn(struct store *st, int64_t call_id, int seq,
+		    const char *role, const char *text)
+{
+	struct store_turn t;
+
+	memset(&t, 0, sizeof(t));
+	t.call_id = call_id;
+	t.seq = seq;
+	snprintf(t.role, sizeof(t.role), "%s", role);
+	t.text = (char *)text;
+	t.stt_ms = t.llm_ms = t.tts_ms = t.response_ms = -1;
+	return store_turn_insert(st, &t, NULL);
+}
+
+/* Lists with filter f, returns total, the ids in cs. */
+static int64_t list(struct store *st, const struct store_call_filter *f,
+		    struct calls_seen *cs)
+{
+	int64_t total = -1;
+
+	memset(cs, 0, sizeof(*cs));
+	assert_int_equal(store_call_list(st, f, call_h, cs, &total), 0);
+	return total;
+}
+
+static void test_calls_list(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	const int64_t day = 86400000LL, t0 = 1733011200000LL; /* 2024-12-01 */
+	struct calls_seen cs;
+	struct store_call_filter f;
+	struct store_call c;
+	int64_t id[8];
+
+	/* id[i] started on day i; all "completed" but 2 and 5 */
+	static const char *const callers[] = {
+		"+4930111", "+4930222", "+4930111", "100%_off", "+4930333",
+		"+4930111", "a\\b", "+4930444",
+	};
+	for (int i = 0; i < 8; i++) {
+		c = make_call(callers[i], i == 2 || i == 5 ? "failed" : "completed",
+			      t0 + i * day);
+		assert_int_equal(store_call_insert(st, &c, &id[i]), 0);
+	}
+	assert_int_equal(add_turn(st, id[1], 0, "caller",
+				  "I need to RESCHEDULE my appointment"), 0);
+	assert_int_equal(add_turn(st, id[1], 1, "bot", "Sure."), 0);
+	assert_int_equal(add_turn(st, id[4], 0, "caller", "50% discount?"), 0);
+	assert_int_equal(add_turn(st, id[7], 0, "caller", "file_name here"), 0);
+
+	/* everything, newest first */
+	assert_int_equal(list(st, NULL, &cs), 8);
+	assert_int_equal(cs.n, 8);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(cs.ids[i], id[7 - i]);
+
+	memset(&f, 0, sizeof(f));
+	f.caller = "+4930111";
+	assert_int_equal(list(st, &f, &cs), 3);
+	assert_int_equal(cs.ids[0], id[5]);
+	assert_int_equal(cs.ids[1], id[2]);
+	assert_int_equal(cs.ids[2], id[0]);
+	f.caller = "+4930";	/* exact, not a prefix */
+	assert_int_equal(list(st, &f, &cs), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.status = "failed";
+	assert_int_equal(list(st, &f, &cs), 2);
+	f.caller = "+4930111";
+	assert_int_equal(list(st, &f, &cs), 2);
+
+	/* [from, to) */
+	memset(&f, 0, sizeof(f));
+	f.from_ms = t0 + 2 * day;
+	f.to_ms = t0 + 5 * day;
+	assert_int_equal(list(st, &f, &cs), 3);
+	assert_int_equal(cs.ids[0], id[4]);
+	assert_int_equal(cs.ids[2], id[2]);
+	f.to_ms = 0;
+	assert_int_equal(list(st, &f, &cs), 6);
+	f.from_ms = 0;
+	f.to_ms = t0 + day;
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], id[0]);
+
+	/* q: turn text (any case), caller, callee */
+	memset(&f, 0, sizeof(f));
+	f.q = "reschedule";
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], id[1]);
+	f.q = "4930111";
+	assert_int_equal(list(st, &f, &cs), 3);
+	f.q = "bot";
+	assert_int_equal(list(st, &f, &cs), 8);
+	f.q = "no such words";
+	assert_int_equal(list(st, &f, &cs), 0);
+
+	/* LIKE metacharacters are literal */
+	f.q = "%";
+	assert_int_equal(list(st, &f, &cs), 2);	/* "100%_off", "50% discount?" */
+	assert_int_equal(cs.ids[0], id[4]);
+	assert_int_equal(cs.ids[1], id[3]);
+	f.q = "_";
+	assert_int_equal(list(st, &f, &cs), 2);	/* "100%_off", "file_name" */
+	assert_int_equal(cs.ids[0], id[7]);
+	assert_int_equal(cs.ids[1], id[3]);
+	f.q = "%_";
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], id[3]);
+	f.q = "\\";
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], id[6]);
+	f.q = "0%o";	/* would match "100%_off" if % were a wildcard... */
+	assert_int_equal(list(st, &f, &cs), 0);
+	f.q = "'; DROP TABLE calls;--";
+	assert_int_equal(list(st, &f, &cs), 0);
+
+	/* q with the other filters */
+	f.q = "4930111";
+	f.status = "completed";
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], id[0]);
+
+	/* pagination: the total is all matches, pages do not overlap */
+	memset(&f, 0, sizeof(f));
+	f.limit = 3;
+	int64_t seen[8];
+	int n = 0;
+	for (f.offset = 0; f.offset < 10; f.offset += 3) {
+		assert_int_equal(list(st, &f, &cs), 8);
+		assert_true(cs.n <= 3);
+		for (int i = 0; i < cs.n; i++)
+			seen[n++] = cs.ids[i];
+	}
+	assert_int_equal(n, 8);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(seen[i], id[7 - i]);
+	f.offset = 100;
+	assert_int_equal(list(st, &f, &cs), 8);
+	assert_int_equal(cs.n, 0);
+	f.offset = -1;
+	assert_int_equal(store_call_list(st, &f, call_h, &cs, NULL), EINVAL);
+
+	f.offset = 1;
+	f.limit = 2;
+	f.caller = "+4930111";
+	assert_int_equal(list(st, &f, &cs), 3);
+	assert_int_equal(cs.n, 2);
+	assert_int_equal(cs.ids[0], id[2]);
+	assert_int_equal(cs.ids[1], id[0]);
+}
+
+/* Turns */
+
+struct turns_seen {
+	int seqs[8];
+	char roles[8][8];
+	char *texts[8];
+	int stt[8];
+	int n;
+};
+
+static int turn_h(struct store_turn *t, void *arg)
+{
+	struct turns_seen *ts = arg;
+
+	ts->seqs[ts->n] = t->seq;
+	strcpy(ts->roles[ts->n], t->role);
+	ts->stt[ts->n] = t->stt_ms;
+	ts->texts[ts->n++] = t->text;
+	t->text = NULL;	/* kept */
+	return 0;
+}
+
+static void turns_free(struct turns_seen *ts)
+{
+	for (int i = 0; i < ts->n; i++)
+		free(ts->texts[i]);
+	memset(ts, 0, sizeof(*ts));
+}
+
+static void test_turns(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct turns_seen ts = { 0 };
+	struct store_call c = make_call("+4930555", "completed", 1733331600000LL);
+	struct store_turn t;
+	int64_t call, other, tid = 0;
+	sqlite3 *db;
+
+	assert_int_equal(store_call_insert(st, &c, &call), 0);
+	assert_int_equal(store_call_insert(st, &c, &other), 0);
+
+	memset(&t, 0, sizeof(t));
+	t.call_id = call;
+	t.seq = 2;
+	strcpy(t.role, "bot");
+	t.text = "gAAAAABfernet-token==";
+	t.started_at = 1733331605000LL;
+	t.stt_ms = 120;
+	t.llm_ms = 340;
+	t.tts_ms = 80;
+	t.response_ms = 560;
+	assert_int_equal(store_turn_insert(st, &t, &tid), 0);
+	assert_true(tid > 0);
+	assert_int_equal(add_turn(st, call, 0, "caller", "hello"), 0);
+	assert_int_equal(add_turn(st, call, 1, "tool", NULL), 0);
+	assert_int_equal(add_turn(st, other, 0, "caller", "other call"), 0);
+
+	assert_int_equal(add_turn(st, call, 1, "bot", "again"), EEXIST);
+	assert_int_equal(add_turn(st, 9999, 0, "bot", "orphan"), ENOENT);
+	assert_int_equal(add_turn(st, call, 3, "system", "x"), EINVAL);
+	assert_int_equal(add_turn(st, call, -1, "bot", "x"), EINVAL);
+
+	assert_int_equal(store_turn_list(st, call, turn_h, &ts), 0);
+	assert_int_equal(ts.n, 3);
+	assert_int_equal(ts.seqs[0], 0);
+	assert_int_equal(ts.seqs[1], 1);
+	assert_int_equal(ts.seqs[2], 2);
+	assert_string_equal(ts.roles[0], "caller");
+	assert_string_equal(ts.texts[0], "hello");
+	assert_null(ts.texts[1]);
+	assert_string_equal(ts.roles[1], "tool");
+	assert_string_equal(ts.texts[2], "gAAAAABfernet-token==");
+	assert_int_equal(ts.stt[0], -1);
+	assert_int_equal(ts.stt[2], 120);
+	turns_free(&ts);
+
+	/* deleting a call deletes its turns, and only its */
+	assert_int_equal(store_call_delete(st, call), 0);
+	assert_int_equal(store_turn_list(st, call, turn_h, &ts), 0);
+	assert_int_equal(ts.n, 0);
+	db = raw_open(fx);
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM turns"), 1);
+	sqlite3_close(db);
+}
+
+static int full_turn_h(struct store_turn *t, void *arg)
+{
+	struct store_turn *out = arg;
+
+	*out = *t;
+	t->text = NULL;
+	return 0;
+}
+
+static void test_turn_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_call c = make_call("+1", "completed", 1733331600000LL);
+	struct store_turn t, got;
+	int64_t call;
+
+	assert_int_equal(store_call_insert(fx->st, &c, &call), 0);
+	memset(&t, 0, sizeof(t));
+	t.call_id = call;
+	t.seq = 7;
+	strcpy(t.role, "bot");
+	t.text = "";
+	t.started_at = 1733331605123LL;
+	t.stt_ms = 0;
+	t.llm_ms = 1;
+	t.tts_ms = -1;
+	t.response_ms = 999999;
+	assert_int_equal(store_turn_insert(fx->st, &t, &t.id), 0);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_turn_list(fx->st, call, full_turn_h, &got), 0);
+	assert_int_equal(got.id, t.id);
+	assert_int_equal(got.call_id, call);
+	assert_int_equal(got.seq, 7);
+	assert_string_equal(got.role, "bot");
+	assert_non_null(got.text);
+	assert_string_equal(got.text, "");	/* "" stays "", not NULL */
+	assert_int_equal(got.started_at, 1733331605123LL);
+	assert_int_equal(got.stt_ms, 0);
+	assert_int_equal(got.llm_ms, 1);
+	assert_int_equal(got.tts_ms, -1);
+	assert_int_equal(got.response_ms, 999999);
+	store_turn_clear(&got);
+	assert_null(got.text);
+	store_turn_clear(NULL);
+}
+
+/* A handler may call the store again (export: calls, then their turns). */
+
+struct export_ctx {
+	struct store *st;
+	int calls, turns;
+};
+
+static int export_turn_h(struct store_turn *t, void *arg)
+{
+	struct export_ctx *ex = arg;
+
+	(void)t;
+	ex->turns++;
+	return 0;
+}
+
+static int export_call_h(const struct store_call *c, void *arg)
+{
+	struct export_ctx *ex = arg;
+	struct store_call again;
+
+	ex->calls++;
+	assert_int_equal(store_call_get(ex->st, c->id, &again), 0);
+	assert_int_equal(store_audit(ex->st, 0, "export", again.caller, NULL), 0);
+	return store_turn_list(ex->st, c->id, export_turn_h, ex);
+}
+
+static void test_reentrant_handlers(void **state)
+{
+	struct fixture *fx = *state;
+	struct export_ctx ex = { fx->st, 0, 0 };
+	struct store_call_filter f = { .caller = "+4930999" };
+	struct store_call c = make_call("+4930999", "completed", 1733331600000LL);
+	int64_t total = 0;
+
+	for (int i = 0; i < 3; i++) {
+		int64_t id;
+
+		c.started_at += 1000;
+		assert_int_equal(store_call_insert(fx->st, &c, &id), 0);
+		assert_int_equal(add_turn(fx->st, id, 0, "caller", "hi"), 0);
+		assert_int_equal(add_turn(fx->st, id, 1, "bot", "hello"), 0);
+	}
+	assert_int_equal(store_call_list(fx->st, &f, export_call_h, &ex, &total),
+			 0);
+	assert_int_equal(total, 3);
+	assert_int_equal(ex.calls, 3);
+	assert_int_equal(ex.turns, 6);
+}
+
+/* Threads share one store. */
+
+static void *audit_writer(void *arg)
+{
+	struct store *st = arg;
+
+	for (int i = 0; i < 100; i++) {
+		if (store_audit(st, 0, "thread", "x", NULL) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static int count_h(const struct store_call *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_threads(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_t th[4];
+	struct store_call c = make_call("+1", "completed", 1733331600000LL);
+	int64_t total = 0;
+	int n = 0;
+
+	assert_int_equal(store_call_insert(fx->st, &c, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, audit_writer,
+						fx->st), 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(store_call_list(fx->st, NULL, count_h, &n, NULL),
+				 0);
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_int_equal(n, 50);
+	struct audit_seen as = { 0 };
+	assert_int_equal(store_audit_list(fx->st, 0, 1, audit_h, &as, &total), 0);
+	assert_int_equal(total, 400);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_private_file,
+						setup_dir, teardown),
+		cmocka_unit_test_setup_teardown(test_open_relative, setup_dir,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup_dir,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup_dir, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_crud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_turns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_turn_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentrant_handlers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	};
+
+	/* the store's expected error lines would drown the results */
+	log_set_level(LOGL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
