@@ -1,0 +1,164 @@
+/* commands.c - the table of subcommands and the helpers they share. */
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const struct cli_cmd commands[] = {
+	{ "init", cmd_init, "[--dir DIR]", "create .env with fresh secrets, the database and an admin user",
+	  "Creates (or completes) the .env file (mode 0600) with a fresh SECRET_KEY and\n"
+	  "ENCRYPTION_KEY, the database (0600), AUDIO_DIR (0750), LOG_DIR and an 'admin'\n"
+	  "user whose random password is printed once. Existing secrets and users are\n"
+	  "never overwritten.\n\n"
+	  "  --dir DIR   where to create .env (default: the --config file's folder, or .)\n" },
+	{ "serve", cmd_serve, "", "run callbot until SIGTERM/SIGINT",
+	  "Runs the web dashboard/API and the call handling until SIGTERM or SIGINT.\n"
+	  "SIGHUP reloads non-secret settings (log level). Refuses to start with a\n"
+	  "missing, short or known-default SECRET_KEY.\n" },
+	{ "gen-secret", cmd_gen_secret, "", "print a URL-safe token of 32 random bytes",
+	  "Prints a URL-safe token of 32 random bytes (43 characters), for SECRET_KEY.\n" },
+	{ "gen-key", cmd_gen_key, "", "print a new Fernet key",
+	  "Prints a new Fernet key (44 characters), for ENCRYPTION_KEY.\n" },
+	{ "user", cmd_user, "add|passwd|del|list ...", "manage dashboard users",
+	  "  user add NAME [--role admin|viewer]   create a user (default role: viewer)\n"
+	  "  user passwd NAME                      set a new password\n"
+	  "  user del NAME                         delete a user (not the last admin)\n"
+	  "  user list                             list users\n\n"
+	  "Passwords are read from the terminal (or one line from stdin), never from\n"
+	  "the command line, and must be at least 12 characters long.\n" },
+	{ "token", cmd_token, "add|list|revoke ...", "manage API tokens",
+	  "  token add USER [--name LABEL]   create an API token; printed once, on the last line\n"
+	  "  token list                      list tokens (never their values)\n"
+	  "  token revoke ID                 revoke a token\n" },
+	{ "check", cmd_check, "", "run the security checklist",
+	  "Prints one PASS, WARN or FAIL line per check, each FAIL with how to fix it.\n"
+	  "Exits 1 if any check fails.\n" },
+};
+
+const struct cli_cmd *cli_commands(size_t *n)
+{
+	*n = ARRAY_SIZE(commands);
+	return commands;
+}
+
+const struct cli_cmd *cli_command_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+int cli_load_conf(struct cli *cli)
+{
+	char err[512];
+	int rc;
+
+	if (cli->conf_loaded)
+		return EXIT_OK;
+	rc = conf_load(&cli->conf, cli->config_path, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "callbot: config: %s\n", err);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < cli->conf.warnings_n; i++)
+		fprintf(stderr, "callbot: warning: %s\n", cli->conf.warnings[i]);
+	cli->conf_loaded = true;
+	return EXIT_OK;
+}
+
+int cli_open_store(struct cli *cli, struct store **st)
+{
+	int rc = cli_load_conf(cli);
+
+	if (rc)
+		return rc;
+	rc = store_open(st, cli->conf.database_url, cli->conf.base_dir);
+	if (rc) {
+		fprintf(stderr, "callbot: cannot open the database (DATABASE_URL): %s\n", strerror(rc));
+		return EXIT_FAIL;
+	}
+	rc = store_migrate(*st);
+	if (rc) {
+		fprintf(stderr, "callbot: database migration failed: %s\n", strerror(rc));
+		store_close(*st);
+		*st = NULL;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+bool cli_wants_help(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("Usage: callbot [--config FILE] %s %s\n\n%s", cmd->name, cmd->args,
+			       cmd->help);
+			return true;
+		}
+	}
+	return false;
+}
+
+void cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "callbot %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'callbot %s --help')\n", cmd);
+}
+
+static int read_line_noecho(const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	int rc = 0;
+
+	if (!tty)
+		return errno;
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	tcgetattr(fileno(tty), &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	if (!fgets(buf, (int)size, tty))
+		rc = EIO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return rc;
+}
+
+int cli_read_password(const char *prompt, bool confirm, char *buf, size_t size)
+{
+	char again[256];
+	int rc;
+
+	if (!isatty(STDIN_FILENO)) {
+		if (!fgets(buf, (int)size, stdin))
+			return EIO;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return 0;
+	}
+	rc = read_line_noecho(prompt, buf, size);
+	if (rc || !confirm)
+		return rc;
+	rc = read_line_noecho("Repeat: ", again, sizeof(again));
+	if (!rc && strcmp(again, buf) != 0)
+		rc = EINVAL;
+	memset(again, 0, sizeof(again));
+	return rc;
+}
