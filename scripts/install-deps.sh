@@ -14,12 +14,22 @@ run_pkgs=( espeak-ng-data ca-certificates )
 test_pkgs=( libcmocka-dev python3 python3-cryptography sqlite3 curl openssl
   sip-tester sox espeak-ng )
 
+# Further test packages, one file per area (a package per line, # comments).
+list_pkgs() {
+  local f
+  for f in "$(dirname "$0")"/packages/"$1"-*.list; do
+    [ -f "$f" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$f"
+  done
+  return 0
+}
+
 want=()
 for group in "${@:-build}"; do
   case "$group" in
     build) want+=("${build_pkgs[@]}") ;;
     run)   want+=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
-    test)  want+=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+    test)  want+=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}")
+           mapfile -t extra < <(list_pkgs test); want+=("${extra[@]}") ;;
     *) echo "install-deps: unknown group '$group' (build, run, test)" >&2; exit 2 ;;
   esac
 done
