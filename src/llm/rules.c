@@ -1,0 +1,378 @@
+/* rules.c - the rules file parser, phrase matcher and slot filler. */
+#include "llm/rules.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define RULES_MAX_FILE (256 * 1024)
+#define RULES_MAX 500
+#define PHRASES_MAX 64
+
+struct rule {
+	char name[64];
+	char *phrases[PHRASES_MAX]; /* normalized */
+	size_t nphrases;
+	char *reply;
+	enum llm_action action;
+	unsigned line;
+};
+
+struct rules {
+	struct rule *v;
+	size_t n;
+	struct rule *fallback;
+};
+
+char *rules_normalize(const char *s)
+{
+	size_t len = strlen(s), n = 0;
+	char *out = malloc(len + 1);
+	bool space = true;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		/* Letters (any UTF-8 byte counts as one), digits and apostrophes make words. */
+		if (isalnum(ch) || ch == '\'' || ch >= 0x80) {
+			out[n++] = (char)tolower(ch);
+			space = false;
+		} else if (!space) {
+			out[n++] = ' ';
+			space = true;
+		}
+	}
+	if (n && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+static void rule_clear(struct rule *r)
+{
+	for (size_t i = 0; i < r->nphrases; i++)
+		free(r->phrases[i]);
+	free(r->reply);
+	memset(r, 0, sizeof(*r));
+}
+
+void rules_free(struct rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		rule_clear(&r->v[i]);
+	free(r->v);
+	free(r);
+}
+
+static int fail(char *err, size_t errsize, unsigned line, const char *what)
+{
+	snprintf(err, errsize, "line %u: %s", line, what);
+	return EINVAL;
+}
+
+static int add_phrases(struct rule *r, char *list, unsigned line, char *err, size_t errsize)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(list, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+		char *p = rules_normalize(tok);
+		if (!p)
+			return ENOMEM;
+		if (!*p) {
+			free(p);
+			return fail(err, errsize, line, "empty phrase in match:");
+		}
+		if (r->nphrases == PHRASES_MAX) {
+			free(p);
+			return fail(err, errsize, line, "too many phrases in one rule (64 at most)");
+		}
+		r->phrases[r->nphrases++] = p;
+	}
+	return 0;
+}
+
+static int set_field(struct rule *r, char *key, char *value, unsigned line, char *err,
+		     size_t errsize)
+{
+	if (strcmp(key, "match") == 0)
+		return add_phrases(r, value, line, err, errsize);
+	if (strcmp(key, "reply") == 0) {
+		if (r->reply)
+			return fail(err, errsize, line, "a rule has one reply:");
+		if (!*value)
+			return fail(err, errsize, line, "empty reply:");
+		r->reply = strdup(value);
+		return r->reply ? 0 : ENOMEM;
+	}
+	if (strcmp(key, "action") == 0) {
+		if (strcasecmp(value, "hangup") == 0)
+			r->action = LLM_ACT_HANGUP;
+		else if (strcasecmp(value, "transfer") == 0)
+			r->action = LLM_ACT_TRANSFER;
+		else if (strcasecmp(value, "none") == 0)
+			r->action = LLM_ACT_NONE;
+		else
+			return fail(err, errsize, line, "action: must be hangup, transfer or none");
+		return 0;
+	}
+	return fail(err, errsize, line, "unknown field (match:, reply:, action:)");
+}
+
+static int finish_rule(struct rules *rs, unsigned line, char *err, size_t errsize)
+{
+	struct rule *r;
+
+	if (!rs->n)
+		return 0;
+	r = &rs->v[rs->n - 1];
+	if (!r->reply)
+		return fail(err, errsize, r->line, "rule has no reply:");
+	if (strcmp(r->name, "fallback") == 0) {
+		if (r->nphrases)
+			return fail(err, errsize, r->line, "[fallback] takes no match:");
+		rs->fallback = r;
+	} else if (!r->nphrases) {
+		return fail(err, errsize, r->line, "rule has no match:");
+	}
+	(void)line;
+	return 0;
+}
+
+static int start_rule(struct rules *rs, const char *name, unsigned line, char *err, size_t errsize)
+{
+	struct rule *nv;
+
+	if (!*name || strlen(name) >= sizeof(rs->v->name))
+		return fail(err, errsize, line, "a rule name is 1-63 characters");
+	for (size_t i = 0; i < rs->n; i++) {
+		if (strcmp(rs->v[i].name, name) == 0)
+			return fail(err, errsize, line, "rule name used twice");
+	}
+	if (rs->n == RULES_MAX)
+		return fail(err, errsize, line, "too many rules (500 at most)");
+	nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv));
+	if (!nv)
+		return ENOMEM;
+	rs->v = nv;
+	memset(&nv[rs->n], 0, sizeof(*nv));
+	strcpy(nv[rs->n].name, name);
+	nv[rs->n].line = line;
+	rs->n++;
+	return 0;
+}
+
+static int parse_line(struct rules *rs, char *s, unsigned line, char *err, size_t errsize)
+{
+	char *colon;
+	int rc;
+
+	str_trim(s);
+	if (!*s || *s == '#')
+		return 0;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+		if (!close || close[1])
+			return fail(err, errsize, line, "expected [rule name]");
+		*close = '\0';
+		rc = finish_rule(rs, line, err, errsize);
+		return rc ? rc : start_rule(rs, str_trim(s + 1), line, err, errsize);
+	}
+	if (!rs->n)
+		return fail(err, errsize, line, "field before the first [rule]");
+	colon = strchr(s, ':');
+	if (!colon)
+		return fail(err, errsize, line, "expected field: value");
+	*colon = '\0';
+	return set_field(&rs->v[rs->n - 1], str_trim(s), str_trim(colon + 1), line, err, errsize);
+}
+
+int rules_parse(struct rules **out, const char *text, size_t len, char *err, size_t errsize)
+{
+	struct rules *rs = calloc(1, sizeof(*rs));
+	const char *p = text, *end = text + len;
+	unsigned line = 0;
+	int rc = 0;
+
+	if (!rs)
+		return ENOMEM;
+	if (len > RULES_MAX_FILE) {
+		rc = fail(err, errsize, 0, "rules file larger than 256 KiB");
+		goto out;
+	}
+	if (memchr(text, '\0', len) || !utf8_valid(text, len)) {
+		rc = fail(err, errsize, 0, "rules must be UTF-8 text");
+		goto out;
+	}
+	while (p < end && !rc) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t llen = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *buf = strndup(p, llen);
+
+		if (!buf) {
+			rc = ENOMEM;
+			break;
+		}
+		rc = parse_line(rs, buf, ++line, err, errsize);
+		free(buf);
+		p = nl ? nl + 1 : end;
+	}
+	if (!rc)
+		rc = finish_rule(rs, line, err, errsize);
+	if (!rc && !rs->fallback)
+		rc = fail(err, errsize, line, "no [fallback] rule (what to say when nothing matches)");
+out:
+	if (rc) {
+		rules_free(rs);
+		return rc;
+	}
+	*out = rs;
+	return 0;
+}
+
+int rules_load(struct rules **out, const char *path, char *err, size_t errsize)
+{
+	char *text, msg[300];
+	size_t len;
+	int rc;
+
+	if (!path || !*path)
+		return rules_parse(out, rules_builtin_en, strlen(rules_builtin_en), err, errsize);
+	rc = file_read_all(path, RULES_MAX_FILE, &text, &len);
+	if (rc) {
+		snprintf(err, errsize, "%s: %s", path, rc == EFBIG ? "larger than 256 KiB" : strerror(rc));
+		return rc == EFBIG ? EINVAL : rc;
+	}
+	rc = rules_parse(out, text, len, msg, sizeof(msg));
+	if (rc)
+		snprintf(err, errsize, "%s %s", path, msg);
+	free(text);
+	return rc;
+}
+
+static bool phrase_in(const char *padded_text, const char *phrase)
+{
+	char pat[512];
+
+	if (snprintf(pat, sizeof(pat), " %s ", phrase) >= (int)sizeof(pat))
+		return false;
+	return strstr(padded_text, pat) != NULL;
+}
+
+/* Caller numbers are read digit by digit, the way people say them. */
+static void spell_digits(const char *num, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; num && *num && n + 3 < size; num++) {
+		if (isdigit((unsigned char)*num) || *num == '+') {
+			if (n)
+				buf[n++] = ' ';
+			if (*num == '+') {
+				if (n + 5 >= size)
+					break;
+				memcpy(buf + n, "plus", 4);
+				n += 4;
+			} else {
+				buf[n++] = *num;
+			}
+		}
+	}
+	buf[n] = '\0';
+	if (!n)
+		snprintf(buf, size, "an unknown number");
+}
+
+static char *fill_slots(const char *tmpl, const struct llm_ctx *ctx)
+{
+	time_t t = (time_t)((ctx && ctx->now_ms ? ctx->now_ms : time_now_ms()) / 1000);
+	char value[128], *out;
+	size_t cap = strlen(tmpl) + 256, n = 0;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	while (*tmpl) {
+		const char *close;
+		if (*tmpl == '{' && (close = strchr(tmpl, '}')) && close - tmpl < 16) {
+			size_t klen = (size_t)(close - tmpl - 1);
+			value[0] = '\0';
+			if (klen == 4 && !strncmp(tmpl + 1, "time", 4))
+				strftime(value, sizeof(value), "%-I:%M %p", &tm);
+			else if (klen == 4 && !strncmp(tmpl + 1, "date", 4))
+				strftime(value, sizeof(value), "%A, %B %-d", &tm);
+			else if (klen == 7 && !strncmp(tmpl + 1, "weekday", 7))
+				strftime(value, sizeof(value), "%A", &tm);
+			else if (klen == 6 && !strncmp(tmpl + 1, "caller", 6))
+				spell_digits(ctx ? ctx->caller : NULL, value, sizeof(value));
+			else
+				snprintf(value, sizeof(value), "%.*s", (int)(klen + 2), tmpl);
+			size_t vlen = strlen(value);
+			if (n + vlen + 1 > cap) {
+				char *nb = realloc(out, cap = (n + vlen + 1) * 2);
+				if (!nb) {
+					free(out);
+					return NULL;
+				}
+				out = nb;
+			}
+			memcpy(out + n, value, vlen);
+			n += vlen;
+			tmpl = close + 1;
+			continue;
+		}
+		if (n + 2 > cap) {
+			char *nb = realloc(out, cap *= 2);
+			if (!nb) {
+				free(out);
+				return NULL;
+			}
+			out = nb;
+		}
+		out[n++] = *tmpl++;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+int rules_answer(const struct rules *r, const char *said, const struct llm_ctx *ctx,
+		 char **reply, enum llm_action *action)
+{
+	const struct rule *hit = r->fallback;
+	char *norm = rules_normalize(said ? said : ""), *padded = NULL;
+
+	if (!norm || asprintf(&padded, " %s ", norm) < 0) {
+		free(norm);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < r->n && hit == r->fallback; i++) {
+		for (size_t j = 0; j < r->v[i].nphrases; j++) {
+			if (phrase_in(padded, r->v[i].phrases[j])) {
+				hit = &r->v[i];
+				break;
+			}
+		}
+	}
+	free(norm);
+	free(padded);
+	*action = hit->action;
+	*reply = fill_slots(hit->reply, ctx);
+	return *reply ? 0 : ENOMEM;
+}
+
+void rules_phrases(const struct rules *r, void (*h)(const char *phrase, void *arg), void *arg)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t j = 0; j < r->v[i].nphrases; j++)
+			h(r->v[i].phrases[j], arg);
+	}
+}

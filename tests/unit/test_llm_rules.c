@@ -1,0 +1,150 @@
+/* test_llm_rules.c - the rule-based dialogue: parsing, matching, slots, actions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm/rules.h"
+
+static struct rules *builtin(void)
+{
+	struct rules *r = NULL;
+	char err[256];
+	assert_int_equal(rules_load(&r, "", err, sizeof(err)), 0);
+	return r;
+}
+
+static char *answer(const struct rules *r, const char *said, enum llm_action *act)
+{
+	/* 2026-12-04 15:05 UTC; TZ is forced to UTC in main(). */
+	struct llm_ctx ctx = { .caller = "+49 301234", .now_ms = 1796396700000LL };
+	char *reply = NULL;
+	assert_int_equal(rules_answer(r, said, &ctx, &reply, act), 0);
+	return reply;
+}
+
+static void test_builtin_rules(void **state)
+{
+	struct rules *r = builtin();
+	enum llm_action act;
+	char *s;
+
+	(void)state;
+	s = answer(r, "Hi, what time is it?", &act);
+	assert_string_equal(s, "It is 3:05 PM.");
+	assert_int_equal(act, LLM_ACT_NONE);
+	free(s);
+	s = answer(r, "WHAT'S THE DATE today", &act);
+	assert_string_equal(s, "Today is Friday, December 4.");
+	free(s);
+	s = answer(r, "which number am I calling from", &act);
+	assert_string_equal(s, "You are calling from plus 4 9 3 0 1 2 3 4.");
+	free(s);
+	s = answer(r, "okay goodbye", &act);
+	assert_int_equal(act, LLM_ACT_HANGUP);
+	free(s);
+	s = answer(r, "can I talk to a real person please", &act);
+	assert_int_equal(act, LLM_ACT_TRANSFER);
+	free(s);
+	/* Whole words only: "this" must not match "hi". */
+	s = answer(r, "this is a weird sentence", &act);
+	assert_non_null(strstr(s, "rule-based assistant"));
+	assert_int_equal(act, LLM_ACT_NONE);
+	free(s);
+	s = answer(r, "", &act);
+	assert_non_null(strstr(s, "rule-based"));
+	free(s);
+	rules_free(r);
+}
+
+static void count_phrase(const char *p, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+}
+
+static void test_phrases_for_grammar(void **state)
+{
+	struct rules *r = builtin();
+	int n = 0;
+
+	(void)state;
+	rules_phrases(r, count_phrase, &n);
+	assert_true(n > 20);
+	rules_free(r);
+}
+
+static void expect_parse_error(const char *text, const char *needle)
+{
+	struct rules *r = NULL;
+	char err[256] = "";
+
+	assert_int_equal(rules_parse(&r, text, strlen(text), err, sizeof(err)), EINVAL);
+	assert_null(r);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' lacks '%s'", err, needle);
+}
+
+static void test_parse_errors(void **state)
+{
+	(void)state;
+	expect_parse_error("match: hi\n", "line 1: field before the first [rule]");
+	expect_parse_error("[a]\nmatch: hi\n", "line 1: rule has no reply:");
+	expect_parse_error("[a]\nreply: x\n[fallback]\nreply: y\n", "line 1: rule has no match:");
+	expect_parse_error("[a]\nmatch: hi\nreply: x\n", "no [fallback] rule");
+	expect_parse_error("[a]\nmatch: hi\nreply: x\naction: explode\n", "line 4: action:");
+	expect_parse_error("[a]\nmatch: hi\nreply: x\nwhen: now\n", "line 4: unknown field");
+	expect_parse_error("[a\n", "line 1: expected [rule name]");
+	expect_parse_error("[a]\nmatch: hi | |\nreply: x\n", "line 2: empty phrase");
+	expect_parse_error("[a]\nmatch: hi\nreply: x\n[a]\nmatch: yo\nreply: y\n", "line 4: rule name used twice");
+	expect_parse_error("[fallback]\nmatch: x\nreply: y\n", "[fallback] takes no match");
+	expect_parse_error("[fallback]\nreply: \xff\n", "UTF-8");
+}
+
+static void test_custom_rules_and_order(void **state)
+{
+	const char *text = "# mine\n[open]\nmatch: opening hours | open\nreply: We open at nine.\n"
+			   "[closed]\nmatch: open on sunday\nreply: Closed on Sundays.\n"
+			   "[fallback]\nreply: Sorry {caller}?\n";
+	struct rules *r = NULL;
+	enum llm_action act;
+	char err[256], *s;
+
+	(void)state;
+	assert_int_equal(rules_parse(&r, text, strlen(text), err, sizeof(err)), 0);
+	/* The first matching rule in file order wins. */
+	s = answer(r, "are you open on sunday", &act);
+	assert_string_equal(s, "We open at nine.");
+	free(s);
+	s = answer(r, "xyz", &act);
+	assert_string_equal(s, "Sorry plus 4 9 3 0 1 2 3 4?");
+	free(s);
+	rules_free(r);
+}
+
+static void test_missing_file(void **state)
+{
+	struct rules *r = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(rules_load(&r, "/nonexistent.rules", err, sizeof(err)), ENOENT);
+	assert_non_null(strstr(err, "/nonexistent.rules"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_builtin_rules),
+		cmocka_unit_test(test_phrases_for_grammar),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_custom_rules_and_order),
+		cmocka_unit_test(test_missing_file),
+	};
+	setenv("TZ", "UTC", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
