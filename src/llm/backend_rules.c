@@ -41,9 +41,15 @@ static int rules_chat(void *state, const struct llm_msg *msgs, size_t n, const s
 	return 0;
 }
 
+static void rules_list_phrases(void *state, void (*h)(const char *phrase, void *arg), void *arg)
+{
+	rules_phrases(state, h, arg);
+}
+
 const struct llm_be llm_rules_backend = {
 	.name = "rules",
 	.alloc = rules_alloc,
 	.free = rules_release,
 	.chat = rules_chat,
+	.phrases = rules_list_phrases,
 };

@@ -97,6 +97,12 @@ void llm_reply_clear(struct llm_reply *reply)
 	memset(reply, 0, sizeof(*reply));
 }
 
+void llm_phrases(const struct llm *llm, void (*h)(const char *phrase, void *arg), void *arg)
+{
+	if (llm->be->phrases)
+		llm->be->phrases(llm->state, h, arg);
+}
+
 const char *llm_apology(void)
 {
 	return "Sorry, I'm having trouble answering right now. Please try again in a moment.";

@@ -50,6 +50,10 @@ int llm_chat(struct llm *llm, const struct llm_msg *msgs, size_t n, const struct
 	     llm_text_h *h, void *arg, struct llm_reply *reply);
 void llm_reply_clear(struct llm_reply *reply);
 
+/* The phrases the dialogue listens for (rules backend only; others have none), for an
+ * STT grammar. h is called once per phrase. */
+void llm_phrases(const struct llm *llm, void (*h)(const char *phrase, void *arg), void *arg);
+
 /* What the bot says when the backend is down, so the call goes on. */
 const char *llm_apology(void);
 

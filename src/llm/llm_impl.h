@@ -11,6 +11,8 @@ struct llm_be {
 	/* One attempt. Must set reply->text (may be partial on error) and return 0 or errno. */
 	int (*chat)(void *state, const struct llm_msg *msgs, size_t n, const struct llm_ctx *ctx,
 		    llm_text_h *h, void *arg, struct llm_reply *reply);
+	/* Optional: phrases for an STT grammar. */
+	void (*phrases)(void *state, void (*h)(const char *phrase, void *arg), void *arg);
 };
 
 extern const struct llm_be llm_rules_backend;
