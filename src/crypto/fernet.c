@@ -410,6 +410,38 @@ int fernet_decrypt(const struct fernet_keyring *kr, const char *token, size_t to
 				 plain_out, len_out);
 }
 
+int fernet_key_index(const struct fernet_keyring *kr, const char *token, size_t token_len,
+		     size_t *index)
+{
+	uint8_t mac[FERNET_MAC_LEN];
+	uint8_t *bin = NULL;
+	size_t bin_len = 0, signed_len;
+	int err;
+
+	if (!kr || !token || !index)
+		return EINVAL;
+	err = crypto_init();
+	if (!err)
+		err = fernet_token_decode(token, token_len, &bin, &bin_len);
+	if (err)
+		return err;
+	err = EBADMSG;
+	if (bin_len >= FERNET_MIN_LEN && bin[0] == FERNET_VERSION) {
+		signed_len = bin_len - FERNET_MAC_LEN;
+		for (size_t i = 0; i < kr->n; i++) {
+			if (fernet_mac(&kr->key[i], bin, signed_len, mac) != 0)
+				break;
+			if (CRYPTO_memcmp(mac, bin + signed_len, FERNET_MAC_LEN) == 0) {
+				*index = i;
+				err = 0;
+				break;
+			}
+		}
+	}
+	free(bin);
+	return err;
+}
+
 /* ASCII only, whatever the locale says. */
 static bool fernet_b64url_char(unsigned char c)
 {

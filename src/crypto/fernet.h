@@ -50,6 +50,13 @@ int fernet_decrypt(const struct fernet_keyring *kr, const char *token, size_t to
 int fernet_decrypt_at(const struct fernet_keyring *kr, const char *token, size_t token_len,
 		      int64_t ttl_seconds, int64_t now, uint8_t **plain_out, size_t *len_out);
 
+/* Which key of the ring signed token: *index 0 is the newest. Verifies the
+ * HMAC only (nothing is decrypted). Returns 0, EINVAL, EBADMSG (no key
+ * signed it, or malformed), ENOMEM. Key rotation uses it to skip data
+ * already under the newest key. */
+int fernet_key_index(const struct fernet_keyring *kr, const char *token, size_t token_len,
+		     size_t *index);
+
 /* Cheap test whether s looks like a Fernet token (the "gAAAAA" prefix, long
  * enough, URL-safe base64 charset); tells encrypted from plain stored text.
  * Proves nothing about authenticity. */

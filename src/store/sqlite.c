@@ -87,11 +87,38 @@
 	  " WHERE id = ?1") \
 	X(CALL_GET, "SELECT " CALL_COLS " FROM calls WHERE id = ?1") \
 	X(CALL_DELETE, "DELETE FROM calls WHERE id = ?1") \
+	X(CALL_STATS, "SELECT" \
+	  " (SELECT count(*) FROM calls WHERE ?1 IS NULL OR started_at >= ?1)," \
+	  " (SELECT count(*) FROM calls WHERE (?1 IS NULL OR started_at >= ?1)" \
+	  "  AND answered_at IS NOT NULL)," \
+	  " (SELECT count(*) FROM turns t JOIN calls c ON c.id = t.call_id" \
+	  "  WHERE ?1 IS NULL OR c.started_at >= ?1)," \
+	  " (SELECT avg(t.response_ms) FROM turns t JOIN calls c" \
+	  "  ON c.id = t.call_id WHERE (?1 IS NULL OR c.started_at >= ?1)" \
+	  "  AND t.response_ms IS NOT NULL)," \
+	  " (SELECT count(*) FROM calls WHERE status IN ('active', 'ringing')" \
+	  "  AND ended_at IS NULL)") \
 	X(TURN_INSERT, "INSERT INTO turns(call_id, seq, role, text, started_at," \
 	  " stt_ms, llm_ms, tts_ms, response_ms)" \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(TURN_LIST, "SELECT " TURN_COLS " FROM turns WHERE call_id = ?1" \
-	  " ORDER BY seq")
+	  " ORDER BY seq") \
+	X(TURN_SCAN, "SELECT " TURN_COLS " FROM turns WHERE id > ?1" \
+	  " ORDER BY id LIMIT ?2") \
+	X(TURN_SET_TEXT, "UPDATE turns SET text = ?2 WHERE id = ?1") \
+	X(CALLS_BY_NUMBER, "SELECT " CALL_COLS " FROM calls" \
+	  " WHERE caller = ?1 OR callee = ?1 ORDER BY started_at, id") \
+	X(CALLS_PURGEABLE, "SELECT " CALL_COLS " FROM calls c" \
+	  " WHERE started_at < ?1 AND (caller IS NOT NULL" \
+	  " OR sip_call_id IS NOT NULL OR recording_path IS NOT NULL" \
+	  " OR EXISTS (SELECT 1 FROM turns t WHERE t.call_id = c.id" \
+	  " AND t.text IS NOT NULL)) ORDER BY started_at, id LIMIT ?2") \
+	X(CALL_ANONYMIZE, "UPDATE calls SET caller = NULL, sip_call_id = NULL," \
+	  " recording_path = NULL WHERE id = ?1") \
+	X(TURNS_CLEAR, "UPDATE turns SET text = NULL WHERE call_id = ?1" \
+	  " AND text IS NOT NULL") \
+	X(AUDIT_REDACT, "UPDATE audit_log SET details = replace(details, ?1, ?2)" \
+	  " WHERE instr(details, ?1) > 0")
 
 #define Q_ENUM(name, text) Q_##name,
 #define Q_TEXT(name, text) text,
@@ -1354,6 +1381,35 @@ static int sq_call_list(struct store *st, const struct store_call_filter *f,
 	return err;
 }
 
+static int sq_call_stats(struct store *st, int64_t from_ms,
+			 struct store_call_stats *out)
+{
+	struct sqlite_store *s = sq(st);
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_prepare(s, Q_CALL_STATS, &q);
+	if (!err)
+		err = sq_bound(s, q_name[Q_CALL_STATS], bind_time(q, 1, from_ms));
+	if (!err)
+		err = sq_row(s, q, q_name[Q_CALL_STATS]);
+	if (err == ENOENT)
+		err = EIO;
+	if (!err) {
+		out->calls = sqlite3_column_int64(q, 0);
+		out->answered = sqlite3_column_int64(q, 1);
+		out->turns = sqlite3_column_int64(q, 2);
+		out->avg_response_ms =
+			sqlite3_column_type(q, 3) == SQLITE_NULL ?
+				-1 : (int)(sqlite3_column_double(q, 3) + 0.5);
+		out->active = sqlite3_column_int64(q, 4);
+	}
+	sq_done(q);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
 /* Turns */
 
 static int sq_turn_insert(struct store *st, const struct store_turn *t,
@@ -1410,6 +1466,231 @@ static int sq_turn_list(struct store *st, int64_t call_id, store_turn_h *h,
 	return err;
 }
 
+static int sq_turn_scan(struct store *st, int64_t after_id, int limit,
+			store_turn_h *h, void *arg)
+{
+	struct sqlite_store *s = sq(st);
+	struct store_turn t;
+	sqlite3_stmt *q = NULL;
+	int err, rc = SQLITE_DONE;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_prepare(s, Q_TURN_SCAN, &q);
+	if (!err)
+		err = sq_bound(s, q_name[Q_TURN_SCAN],
+			       sqlite3_bind_int64(q, 1, after_id) |
+			       sqlite3_bind_int(q, 2, limit > 0 ? limit : -1));
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		err = read_turn(q, &t);
+		if (!err)
+			err = h(&t, arg);
+		store_turn_clear(&t);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_fail(s, q_name[Q_TURN_SCAN], rc);
+	sq_done(q);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static int bind2_text_or_null(sqlite3_stmt *q, const void *v)
+{
+	return v ? sqlite3_bind_text(q, 2, v, -1, SQLITE_STATIC) :
+		   sqlite3_bind_null(q, 2);
+}
+
+static int sq_turn_set_text(struct store *st, int64_t id, const char *text)
+{
+	return change(sq(st), Q_TURN_SET_TEXT, NULL, id, bind2_text_or_null,
+		      text);
+}
+
+/* Runs a call-row query whose parameters are bound by bind. */
+static int calls_query(struct sqlite_store *s, enum query id,
+		       int (*bind)(sqlite3_stmt *, const void *), const void *a,
+		       store_call_h *h, void *arg)
+{
+	struct store_call c;
+	sqlite3_stmt *q = NULL;
+	int err, rc = SQLITE_DONE;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_prepare(s, id, &q);
+	if (!err)
+		err = sq_bound(s, q_name[id], bind(q, a));
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		read_call(q, &c);
+		err = h(&c, arg);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_fail(s, q_name[id], rc);
+	sq_done(q);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static int bind_number(sqlite3_stmt *q, const void *a)
+{
+	return sqlite3_bind_text(q, 1, a, -1, SQLITE_STATIC);
+}
+
+static int sq_call_list_by_number(struct store *st, const char *number,
+				  store_call_h *h, void *arg)
+{
+	return calls_query(sq(st), Q_CALLS_BY_NUMBER, bind_number, number, h,
+			   arg);
+}
+
+struct purge_args {
+	int64_t before_ms;
+	int limit;
+};
+
+static int bind_purge(sqlite3_stmt *q, const void *a)
+{
+	const struct purge_args *p = a;
+
+	return bind_time(q, 1, p->before_ms) |
+	       sqlite3_bind_int(q, 2, p->limit > 0 ? p->limit : -1);
+}
+
+static int sq_call_list_purgeable(struct store *st, int64_t before_ms,
+				  int limit, store_call_h *h, void *arg)
+{
+	struct purge_args p = { before_ms, limit };
+
+	return calls_query(sq(st), Q_CALLS_PURGEABLE, bind_purge, &p, h, arg);
+}
+
+static int run_id(struct sqlite_store *s, enum query id, int64_t key,
+		  int64_t *changes)
+{
+	sqlite3_stmt *q = NULL;
+	int err = sq_prepare(s, id, &q);
+
+	if (!err)
+		err = sq_bound(s, q_name[id], sqlite3_bind_int64(q, 1, key));
+	if (!err)
+		err = sq_run(s, q, q_name[id]);
+	if (!err && changes)
+		*changes = sqlite3_changes64(s->db);
+	sq_done(q);
+	return err;
+}
+
+static int sq_call_anonymize(struct store *st, int64_t id,
+			     int64_t *turns_cleared)
+{
+	struct sqlite_store *s = sq(st);
+	int64_t rows = 0;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_simple(s, Q_BEGIN_IMMEDIATE);
+	if (err)
+		goto out;
+	err = run_id(s, Q_CALL_ANONYMIZE, id, &rows);
+	if (!err && rows == 0)
+		err = ENOENT;
+	if (!err)
+		err = run_id(s, Q_TURNS_CLEAR, id, turns_cleared);
+	err = sq_end(s, err);
+ out:
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static int sq_audit_redact(struct store *st, const char *text,
+			   const char *replacement, int64_t *rows)
+{
+	struct sqlite_store *s = sq(st);
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_prepare(s, Q_AUDIT_REDACT, &q);
+	if (!err)
+		err = sq_bound(s, q_name[Q_AUDIT_REDACT],
+			       sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC) |
+			       sqlite3_bind_text(q, 2, replacement, -1,
+						 SQLITE_STATIC));
+	if (!err)
+		err = sq_run(s, q, q_name[Q_AUDIT_REDACT]);
+	if (!err)
+		*rows = sqlite3_changes64(s->db);
+	sq_done(q);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static int sq_scrub(struct store *st)
+{
+	struct sqlite_store *s = sq(st);
+	int rc;
+
+	if (s->memory)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	/* copies the WAL into the database and truncates it, so erased rows
+	 * do not linger in old WAL frames (secure_delete zeroes the pages) */
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				       NULL, NULL);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == SQLITE_BUSY)
+		return EBUSY;	/* another connection is reading; retry later */
+	return rc == SQLITE_OK ? 0 : sq_fail(s, "checkpoint", rc);
+}
+
+static int sq_backup(struct store *st, const char *path)
+{
+	struct sqlite_store *s = sq(st);
+	sqlite3_backup *bk;
+	sqlite3 *dst = NULL;
+	bool created = false;
+	int err, rc;
+
+	err = create_file(path, &created);
+	if (err)
+		return err;
+	if (!created)
+		return EEXIST;
+	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		err = EIO;
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	/* one step over all pages under our lock: a consistent snapshot (other
+	 * processes may still write; the backup restarts for them) */
+	bk = sqlite3_backup_init(dst, "main", s->db, "main");
+	if (!bk) {
+		log_error("store: backup to %s: %s", path, sqlite3_errmsg(dst));
+		err = EIO;
+	} else {
+		while ((rc = sqlite3_backup_step(bk, -1)) == SQLITE_OK ||
+		       rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+		if (rc != SQLITE_DONE) {
+			log_error("store: backup to %s: %s", path,
+				  sqlite3_errstr(rc));
+			err = sq_errno(dst, rc);
+			if (!err)
+				err = EIO;
+		}
+		sqlite3_backup_finish(bk);
+	}
+	pthread_mutex_unlock(&s->lock);
+	/* a self-contained file: no WAL needed next to it */
+	if (!err)
+		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL,
+				  NULL, NULL);
+ out:
+	sqlite3_close(dst);
+	if (err)
+		unlink(path);
+	return err;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.scheme = "sqlite",
 	.alias = NULL,
@@ -1442,6 +1723,15 @@ const struct store_backend store_sqlite_backend = {
 	.call_get = sq_call_get,
 	.call_delete = sq_call_delete,
 	.call_list = sq_call_list,
+	.call_stats = sq_call_stats,
 	.turn_insert = sq_turn_insert,
 	.turn_list = sq_turn_list,
+	.turn_scan = sq_turn_scan,
+	.turn_set_text = sq_turn_set_text,
+	.call_list_by_number = sq_call_list_by_number,
+	.call_list_purgeable = sq_call_list_purgeable,
+	.call_anonymize = sq_call_anonymize,
+	.audit_redact = sq_audit_redact,
+	.scrub = sq_scrub,
+	.backup = sq_backup,
 };

@@ -7,15 +7,14 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "crypto/fernet.h"
 #include "store/store_impl.h"
 
 /* A new backend is one file and one line here. */
 static const struct store_backend *const backends[] = {
 	&store_sqlite_backend,
+	&store_pg_backend,
 };
-
-/* Schemes we know but this build cannot open yet. */
-static const char *const planned[] = { "postgresql", "postgres" };
 
 static bool scheme_is(const char *scheme, size_t len, const char *name)
 {
@@ -52,14 +51,6 @@ int store_open(struct store **stp, const char *url, const char *base_dir)
 		    scheme_is(url, len, backends[i]->alias))
 			return backends[i]->open(stp, url, base_dir);
 	}
-	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
-		if (scheme_is(url, len, planned[i])) {
-			log_error("store: DATABASE_URL: %s is not supported by this"
-				  " build of callbot (use sqlite:///PATH)",
-				  planned[i]);
-			return ENOTSUP;
-		}
-	}
 	log_error("store: DATABASE_URL: unknown scheme '%.*s'"
 		  " (expected sqlite or postgresql)",
 		  len > 32 ? 32 : (int)len, url);
@@ -68,8 +59,11 @@ int store_open(struct store **stp, const char *url, const char *base_dir)
 
 void store_close(struct store *st)
 {
-	if (st)
+	if (st) {
+		fernet_keyring_free(st->kr);
+		st->kr = NULL;
 		st->be->close(st);
+	}
 }
 
 int store_migrate(struct store *st)
@@ -435,6 +429,75 @@ int store_call_delete(struct store *st, int64_t id)
 	return st->be->call_delete(st, id);
 }
 
+/* ASCII case-insensitive substring search, like the backends' LIKE. */
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (!hay)
+		return false;
+	for (; *hay; hay++) {
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	}
+	return !n;
+}
+
+struct text_match {
+	const char *q;
+	bool found;
+};
+
+static int match_turn(struct store_turn *t, void *arg)
+{
+	struct text_match *m = arg;
+
+	if (contains_ci(t->text, m->q)) {
+		m->found = true;
+		return -1;	/* stop: one match is enough */
+	}
+	return 0;
+}
+
+/* q over encrypted turns: the database cannot look inside the tokens, so
+ * list every call matching the other filters and test it here. */
+static int call_list_decrypting(struct store *st,
+				const struct store_call_filter *f,
+				struct rowbuf *out, int64_t *total)
+{
+	struct store_call_filter g = *f;
+	struct rowbuf all = { .size = sizeof(struct store_call) };
+	int64_t matched = 0;
+	int err;
+
+	g.q = NULL;
+	g.offset = 0;
+	g.limit = 0;
+	err = st->be->call_list(st, &g, collect_call, &all, NULL);
+	for (size_t i = 0; !err && i < all.n; i++) {
+		const struct store_call *c = rowbuf_at(&all, i);
+		struct text_match m = { f->q, false };
+
+		m.found = contains_ci(c->caller, f->q) ||
+			  contains_ci(c->callee, f->q);
+		if (!m.found) {
+			err = store_turn_list(st, c->id, match_turn, &m);
+			if (err == -1)
+				err = 0;
+		}
+		if (err || !m.found)
+			continue;
+		if (matched >= f->offset &&
+		    (f->limit <= 0 || matched < f->offset + f->limit))
+			err = rowbuf_push(out, c);
+		matched++;
+	}
+	free(all.rows);
+	if (!err && total)
+		*total = matched;
+	return err;
+}
+
 int store_call_list(struct store *st, const struct store_call_filter *f,
 		    store_call_h *h, void *arg, int64_t *total)
 {
@@ -446,11 +509,24 @@ int store_call_list(struct store *st, const struct store_call_filter *f,
 		f = &all;
 	if (!st || !h || f->offset < 0)
 		return EINVAL;
-	err = st->be->call_list(st, f, collect_call, &b, total);
+	if (st->kr && f->q && f->q[0])
+		err = call_list_decrypting(st, f, &b, total);
+	else
+		err = st->be->call_list(st, f, collect_call, &b, total);
 	for (size_t i = 0; !err && i < b.n; i++)
 		err = h(rowbuf_at(&b, i), arg);
 	free(b.rows);
 	return err;
+}
+
+int store_call_stats(struct store *st, int64_t from_ms,
+		     struct store_call_stats *out)
+{
+	if (!st || !out || from_ms < 0)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->avg_response_ms = -1;
+	return st->be->call_stats(st, from_ms, out);
 }
 
 /* Turns */
@@ -458,10 +534,179 @@ int store_call_list(struct store *st, const struct store_call_filter *f,
 int store_turn_insert(struct store *st, const struct store_turn *t,
 		      int64_t *id_out)
 {
+	struct store_turn enc;
+	char *token = NULL;
+	int err;
+
 	if (!st || !t || t->seq < 0 || !FIELD_OK(t->role) ||
 	    !turn_role_valid(t->role))
 		return EINVAL;
-	return st->be->turn_insert(st, t, id_out);
+	if (!st->kr || !t->text)
+		return st->be->turn_insert(st, t, id_out);
+	err = fernet_encrypt(st->kr, t->text, strlen(t->text), &token);
+	if (err) {
+		log_error("store: cannot encrypt a turn: %s", strerror(err));
+		return err;
+	}
+	enc = *t;
+	enc.text = token;
+	err = st->be->turn_insert(st, &enc, id_out);
+	free(token);
+	return err;
+}
+
+/* Replaces each token by its plain text; see store.h for what fails. */
+static void decrypt_turns(struct store *st, struct rowbuf *b)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; st->kr && i < b->n; i++) {
+		struct store_turn *t = rowbuf_at(b, i);
+		uint8_t *plain = NULL;
+		size_t len = 0;
+
+		if (!t->text || !fernet_token_is(t->text, strlen(t->text)))
+			continue;
+		if (fernet_decrypt(st->kr, t->text, strlen(t->text), 0, &plain,
+				   &len) != 0) {
+			failed++;
+			continue;
+		}
+		free(t->text);
+		t->text = (char *)plain;
+	}
+	if (failed)
+		log_warn("store: %zu turn(s) are encrypted with a key that is not"
+			 " in ENCRYPTION_KEY; shown as stored", failed);
+}
+
+static int turn_rows_deliver(struct store *st, struct rowbuf *b, bool raw,
+			     int err, store_turn_h *h, void *arg)
+{
+	if (!err && !raw)
+		decrypt_turns(st, b);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = h(rowbuf_at(b, i), arg);
+	for (size_t i = 0; i < b->n; i++)
+		store_turn_clear(rowbuf_at(b, i));
+	free(b->rows);
+	return err;
+}
+
+int store_turn_scan(struct store *st, int64_t after_id, int limit, bool raw,
+		    store_turn_h *h, void *arg)
+{
+	struct rowbuf b = { .size = sizeof(struct store_turn) };
+	int err;
+
+	if (!st || !h)
+		return EINVAL;
+	err = st->be->turn_scan(st, after_id, limit, collect_turn, &b);
+	return turn_rows_deliver(st, &b, raw, err, h, arg);
+}
+
+int store_turn_set_text_raw(struct store *st, int64_t turn_id, const char *text)
+{
+	if (!st)
+		return EINVAL;
+	return st->be->turn_set_text(st, turn_id, text);
+}
+
+int store_set_encryption_key(struct store *st, const char *keys_csv)
+{
+	struct fernet_keyring *kr = NULL;
+	int err;
+
+	if (!st)
+		return EINVAL;
+	if (keys_csv && keys_csv[0]) {
+		err = fernet_keyring_parse(&kr, keys_csv);
+		if (err)
+			return err;
+	}
+	fernet_keyring_free(st->kr);
+	st->kr = kr;
+	return 0;
+}
+
+const struct fernet_keyring *store_keyring(const struct store *st)
+{
+	return st ? st->kr : NULL;
+}
+
+static int call_rows_deliver(struct rowbuf *b, int err, store_call_h *h,
+			     void *arg)
+{
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = h(rowbuf_at(b, i), arg);
+	free(b->rows);
+	return err;
+}
+
+int store_call_list_by_number(struct store *st, const char *number,
+			      store_call_h *h, void *arg)
+{
+	struct rowbuf b = { .size = sizeof(struct store_call) };
+
+	if (!st || !h || !number || !number[0])
+		return EINVAL;
+	return call_rows_deliver(&b, st->be->call_list_by_number(
+					     st, number, collect_call, &b),
+				 h, arg);
+}
+
+int store_call_list_purgeable(struct store *st, int64_t before_ms, int limit,
+			      store_call_h *h, void *arg)
+{
+	struct rowbuf b = { .size = sizeof(struct store_call) };
+
+	if (!st || !h || before_ms <= 0)
+		return EINVAL;
+	return call_rows_deliver(&b, st->be->call_list_purgeable(
+					     st, before_ms, limit, collect_call,
+					     &b),
+				 h, arg);
+}
+
+int store_call_anonymize(struct store *st, int64_t id, int64_t *turns_cleared)
+{
+	int64_t n = 0;
+	int err;
+
+	if (!st)
+		return EINVAL;
+	err = st->be->call_anonymize(st, id, &n);
+	if (!err && turns_cleared)
+		*turns_cleared = n;
+	return err;
+}
+
+int store_audit_redact(struct store *st, const char *text,
+		       const char *replacement, int64_t *rows)
+{
+	int64_t n = 0;
+	int err;
+
+	if (!st || !text || !text[0] || !replacement)
+		return EINVAL;
+	err = st->be->audit_redact(st, text, replacement, &n);
+	if (!err && rows)
+		*rows = n;
+	return err;
+}
+
+int store_scrub(struct store *st)
+{
+	return st ? st->be->scrub(st) : EINVAL;
+}
+
+int store_backup(struct store *st, const char *path)
+{
+	if (!st || !path || !path[0])
+		return EINVAL;
+	if (!st->be->backup)
+		return ENOTSUP;
+	return st->be->backup(st, path);
 }
 
 int store_turn_list(struct store *st, int64_t call_id, store_turn_h *h,
@@ -473,12 +718,7 @@ int store_turn_list(struct store *st, int64_t call_id, store_turn_h *h,
 	if (!st || !h)
 		return EINVAL;
 	err = st->be->turn_list(st, call_id, collect_turn, &b);
-	for (size_t i = 0; !err && i < b.n; i++)
-		err = h(rowbuf_at(&b, i), arg);
-	for (size_t i = 0; i < b.n; i++)
-		store_turn_clear(rowbuf_at(&b, i));
-	free(b.rows);
-	return err;
+	return turn_rows_deliver(st, &b, false, err, h, arg);
 }
 
 void store_turn_clear(struct store_turn *t)

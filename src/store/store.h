@@ -183,6 +183,20 @@ int store_call_delete(struct store *st, int64_t id);
 int store_call_list(struct store *st, const struct store_call_filter *f,
 		    store_call_h *h, void *arg, int64_t *total);
 
+/* Dashboard totals. */
+struct store_call_stats {
+	int64_t calls;		/* calls started at/after from_ms */
+	int64_t answered;	/* of those, answered (answered_at set) */
+	int64_t turns;		/* turns of those calls */
+	int avg_response_ms;	/* mean response_ms of those turns; -1 if none */
+	int64_t active;		/* status 'active' or 'ringing' and no ended_at,
+				   whatever from_ms */
+};
+
+/* from_ms 0 counts every call. */
+int store_call_stats(struct store *st, int64_t from_ms,
+		     struct store_call_stats *out);
+
 /* Turns */
 struct store_turn {
 	int64_t id;
@@ -204,5 +218,53 @@ int store_turn_list(struct store *st, int64_t call_id, store_turn_h *h,
 		    void *arg);
 /* Frees t->text (for a turn the caller kept or filled itself). */
 void store_turn_clear(struct store_turn *t);
+
+/*
+ * Encryption at rest (docs/security.md). With a key set, store_turn_insert
+ * stores text as a Fernet token made with the newest key, and every read
+ * (store_turn_list, store_turn_scan) returns it decrypted with whichever key
+ * of the ring made it; plain text written before encryption was switched on
+ * is returned as is. A token no key opens is returned as stored (and logged
+ * once per listing). store_call_list's q then decrypts and filters in this
+ * layer: it reads every call matching the other filters (cost grows with
+ * their number; narrow by date for big databases).
+ */
+/* keys_csv: ENCRYPTION_KEY ("KEY[,OLDKEY...]"); NULL or "" switches
+ * encryption off. EINVAL for an invalid key (never logged). */
+int store_set_encryption_key(struct store *st, const char *keys_csv);
+/* The ring set above, or NULL. Valid until the next set or store_close. */
+const struct fernet_keyring *store_keyring(const struct store *st);
+
+/* Every turn with id > after_id, by id, at most limit (<= 0: all), with
+ * text decrypted unless raw. For re-encryption and exports. */
+int store_turn_scan(struct store *st, int64_t after_id, int limit, bool raw,
+		    store_turn_h *h, void *arg);
+/* Replaces a turn's text as given (no encryption here: the caller passes
+ * the token). ENOENT if no such turn. */
+int store_turn_set_text_raw(struct store *st, int64_t turn_id, const char *text);
+
+/* Calls whose caller or callee is exactly number (oldest first). */
+int store_call_list_by_number(struct store *st, const char *number,
+			      store_call_h *h, void *arg);
+/* Calls started before before_ms that still hold personal data: a caller,
+ * a SIP Call-ID, a recording or turn text (oldest first, at most limit). */
+int store_call_list_purgeable(struct store *st, int64_t before_ms, int limit,
+			      store_call_h *h, void *arg);
+/* Keeps only non-personal metadata of a call: clears caller, sip_call_id,
+ * recording_path and every turn's text (timings stay for statistics).
+ * *turns_cleared may be NULL. */
+int store_call_anonymize(struct store *st, int64_t id, int64_t *turns_cleared);
+/* Replaces every occurrence of text in audit_log.details by replacement
+ * (GDPR erase: the trail keeps the event, not the number). */
+int store_audit_redact(struct store *st, const char *text,
+		       const char *replacement, int64_t *rows);
+/* Makes deleted data unrecoverable from the database files where the
+ * backend can (SQLite: checkpoint and truncate the WAL; secure_delete
+ * already zeroes freed pages). */
+int store_scrub(struct store *st);
+/* A consistent online copy of the database into path (SQLite backup API;
+ * mode 0600; path must not exist). ENOTSUP for backends that need their
+ * own tools (PostgreSQL: pg_dump). */
+int store_backup(struct store *st, const char *path);
 
 #endif

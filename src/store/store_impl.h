@@ -9,6 +9,7 @@
 /* A backend embeds this as the first member of its own struct. */
 struct store {
 	const struct store_backend *be;
+	struct fernet_keyring *kr;	/* owned by store.c; NULL = no encryption */
 };
 
 /*
@@ -74,14 +75,33 @@ struct store_backend {
 	int (*call_list)(struct store *st, const struct store_call_filter *f,
 			 store_call_h *h, void *arg, int64_t *total);
 
+	int (*call_stats)(struct store *st, int64_t from_ms,
+			  struct store_call_stats *out);
+
 	int (*turn_insert)(struct store *st, const struct store_turn *t,
 			   int64_t *id_out);
 	int (*turn_list)(struct store *st, int64_t call_id, store_turn_h *h,
 			 void *arg);
+	int (*turn_scan)(struct store *st, int64_t after_id, int limit,
+			 store_turn_h *h, void *arg);
+	int (*turn_set_text)(struct store *st, int64_t id, const char *text);
+
+	int (*call_list_by_number)(struct store *st, const char *number,
+				   store_call_h *h, void *arg);
+	int (*call_list_purgeable)(struct store *st, int64_t before_ms,
+				   int limit, store_call_h *h, void *arg);
+	int (*call_anonymize)(struct store *st, int64_t id,
+			      int64_t *turns_cleared);
+	int (*audit_redact)(struct store *st, const char *text,
+			    const char *replacement, int64_t *rows);
+	int (*scrub)(struct store *st);
+	/* NULL when the backend has no built-in backup */
+	int (*backup)(struct store *st, const char *path);
 };
 
 /* The backends; store.c's registry lists them. */
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_pg_backend;
 
 /*
  * Migrations (migrations.c). Each dialect has its own array, numbered from 1
@@ -102,5 +122,6 @@ struct store_migrations {
 
 extern const char store_migrations_table_sql[];
 extern const struct store_migrations store_migrations_sqlite;
+extern const struct store_migrations store_migrations_pg;
 
 #endif

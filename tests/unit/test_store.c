@@ -15,8 +15,12 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #include "core/log.h"
+#include "core/config.h"
+#include "crypto/fernet.h"
+#include "store/data.h"
 #include "store/store.h"
 #include "store/time_iso.h"
 
@@ -62,7 +66,30 @@ static int setup_dir(void **state)
 	return 0;
 }
 
-/* A migrated store in a fresh directory. */
+/* CALLBOT_TEST_PG_URL runs the backend-neutral tests on PostgreSQL
+ * (tests/integration/pg_store.sh starts a throwaway server for it). */
+static const char *pg_url;
+
+/* Empties every table of the PostgreSQL test database. */
+static int pg_wipe(void)
+{
+	PGconn *c = PQconnectdb(pg_url);
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, "TRUNCATE calls, turns, users, api_tokens, settings,"
+		   " audit_log RESTART IDENTITY CASCADE");
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+/* A migrated, empty store (in a fresh directory, or the PG test database). */
 static int setup(void **state)
 {
 	struct fixture *fx;
@@ -70,9 +97,44 @@ static int setup(void **state)
 	if (setup_dir(state))
 		return -1;
 	fx = *state;
-	if (store_open(&fx->st, fx->url, NULL) || store_migrate(fx->st))
+	if (store_open(&fx->st, pg_url ? pg_url : fx->url, NULL) ||
+	    store_migrate(fx->st) || (pg_url && pg_wipe())) {
+		/* cmocka skips the teardown of a failed setup */
+		store_close(fx->st);
+		rm_tree(fx->dir);
+		free(fx);
 		return -1;
+	}
 	return 0;
+}
+
+/* count(*) through a second connection of the backend under test. */
+static int64_t db_count(const struct fixture *fx, const char *sql)
+{
+	int64_t n = -1;
+
+	if (pg_url) {
+		PGconn *c = PQconnectdb(pg_url);
+		PGresult *r = PQexec(c, sql);
+
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db = NULL;
+		sqlite3_stmt *q;
+
+		assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READWRITE,
+						 NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		n = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	return n;
 }
 
 static int teardown(void **state)
@@ -184,12 +246,14 @@ static void test_open_errors(void **state)
 
 	assert_int_equal(store_open(&st, "mysql://u:p@h/db", NULL), EINVAL);
 	assert_null(st);
-	assert_int_equal(store_open(&st, "postgresql://u:secret@h:5432/db",
-				    NULL), ENOTSUP);
+	/* nothing listens on port 1: refused at once, named without secrets */
+	assert_int_equal(store_open(&st, "postgresql://u:secret@127.0.0.1:1/db",
+				    NULL), ECONNREFUSED);
 	assert_null(st);
-	assert_int_equal(store_open(&st, "postgres://u@h/db", NULL), ENOTSUP);
-	assert_int_equal(store_open(&st, "postgresql+psycopg2://u@h/db", NULL),
-			 ENOTSUP);
+	assert_int_equal(store_open(&st, "postgres://u@127.0.0.1:1/db", NULL),
+			 ECONNREFUSED);
+	assert_int_equal(store_open(&st, "postgresql+psycopg2://u@127.0.0.1:1/db",
+				    NULL), ECONNREFUSED);
 	assert_int_equal(store_open(&st, "callbot.db", NULL), EINVAL);
 	assert_int_equal(store_open(&st, "://x", NULL), EINVAL);
 	assert_int_equal(store_open(&st, "", NULL), EINVAL);
@@ -646,7 +710,6 @@ static void test_calls_crud(void **state)
 	struct store_call c, got;
 	const char *evil = "1'; DROP TABLE calls;--";
 	int64_t id = 0;
-	sqlite3 *db;
 
 	c = make_call(evil, "ringing", 1733331600123LL);
 	snprintf(c.callee, sizeof(c.callee), "%s", "\"bot\" OR 1=1");
@@ -683,9 +746,7 @@ static void test_calls_crud(void **state)
 	assert_int_equal(store_call_insert(st, &c, NULL), EINVAL);
 
 	/* the table survived the "injection" */
-	db = raw_open(fx);
-	assert_int_equal(raw_count(db, "SELECT count(*) FROM calls"), 1);
-	sqlite3_close(db);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM calls"), 1);
 
 	assert_int_equal(store_call_delete(st, id), 0);
 	assert_int_equal(store_call_get(st, id, &got), ENOENT);
@@ -894,7 +955,6 @@ static void test_turns(void **state)
 	struct store_call c = make_call("+4930555", "completed", 1733331600000LL);
 	struct store_turn t;
 	int64_t call, other, tid = 0;
-	sqlite3 *db;
 
 	assert_int_equal(store_call_insert(st, &c, &call), 0);
 	assert_int_equal(store_call_insert(st, &c, &other), 0);
@@ -938,9 +998,87 @@ static void test_turns(void **state)
 	assert_int_equal(store_call_delete(st, call), 0);
 	assert_int_equal(store_turn_list(st, call, turn_h, &ts), 0);
 	assert_int_equal(ts.n, 0);
-	db = raw_open(fx);
-	assert_int_equal(raw_count(db, "SELECT count(*) FROM turns"), 1);
-	sqlite3_close(db);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM turns"), 1);
+}
+
+static int add_timed_turn(struct store *st, int64_t call_id, int seq,
+			  int response_ms)
+{
+	struct store_turn t;
+
+	memset(&t, 0, sizeof(t));
+	t.call_id = call_id;
+	t.seq = seq;
+	strcpy(t.role, seq % 2 ? "bot" : "caller");
+	t.stt_ms = t.llm_ms = t.tts_ms = -1;
+	t.response_ms = response_ms;
+	return store_turn_insert(st, &t, NULL);
+}
+
+static void test_call_stats(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	const int64_t t0 = 1733011200000LL, day = 86400000LL;
+	struct store_call_stats s;
+	struct store_call c;
+	int64_t old, a, b, live;
+
+	/* empty database */
+	assert_int_equal(store_call_stats(st, 0, &s), 0);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(s.turns, 0);
+	assert_int_equal(s.avg_response_ms, -1);
+	assert_int_equal(s.active, 0);
+	assert_int_equal(store_call_stats(NULL, 0, &s), EINVAL);
+	assert_int_equal(store_call_stats(st, 0, NULL), EINVAL);
+
+	c = make_call("+1", "completed", t0 - day);
+	c.answered_at = c.started_at + 1000;
+	c.ended_at = c.started_at + 5000;
+	assert_int_equal(store_call_insert(st, &c, &old), 0);
+	assert_int_equal(add_timed_turn(st, old, 1, 5000), 0);
+
+	c = make_call("+2", "completed", t0);
+	c.answered_at = t0 + 1000;
+	c.ended_at = t0 + 9000;
+	assert_int_equal(store_call_insert(st, &c, &a), 0);
+	assert_int_equal(add_timed_turn(st, a, 0, -1), 0);
+	assert_int_equal(add_timed_turn(st, a, 1, 400), 0);
+	assert_int_equal(add_timed_turn(st, a, 3, 601), 0);
+
+	c = make_call("+3", "failed", t0 + 10);	/* never answered */
+	c.ended_at = t0 + 20;
+	assert_int_equal(store_call_insert(st, &c, &b), 0);
+
+	c = make_call("+4", "active", t0 + day);
+	c.answered_at = t0 + day + 500;
+	assert_int_equal(store_call_insert(st, &c, &live), 0);
+	assert_int_equal(add_timed_turn(st, live, 0, -1), 0);
+	c = make_call("+5", "ringing", t0 - 2 * day);	/* old but live */
+	assert_int_equal(store_call_insert(st, &c, NULL), 0);
+	c = make_call("+6", "active", t0 + 5);	/* stale: has ended_at */
+	c.ended_at = t0 + 6;
+	assert_int_equal(store_call_insert(st, &c, NULL), 0);
+
+	assert_int_equal(store_call_stats(st, t0, &s), 0);
+	assert_int_equal(s.calls, 4);
+	assert_int_equal(s.answered, 2);
+	assert_int_equal(s.turns, 4);
+	assert_int_equal(s.avg_response_ms, 501);	/* (400 + 601) / 2 rounded */
+	assert_int_equal(s.active, 2);
+
+	assert_int_equal(store_call_stats(st, 0, &s), 0);
+	assert_int_equal(s.calls, 6);
+	assert_int_equal(s.answered, 3);
+	assert_int_equal(s.turns, 5);
+	assert_int_equal(s.avg_response_ms, 2000);	/* (5000+400+601)/3 */
+	assert_int_equal(s.active, 2);
+
+	assert_int_equal(store_call_stats(st, t0 + 2 * day, &s), 0);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(s.avg_response_ms, -1);
+	assert_int_equal(s.active, 2);
 }
 
 static int full_turn_h(struct store_turn *t, void *arg)
@@ -1086,6 +1224,197 @@ static void test_threads(void **state)
 	assert_int_equal(total, 400);
 }
 
+static int first_text_h(struct store_turn *t, void *arg)
+{
+	char **out = arg;
+
+	if (!*out) {
+		*out = t->text;
+		t->text = NULL;
+	}
+	return 0;
+}
+
+static void test_encryption(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct store_call c = make_call("+4930111", "completed", 1733331600000LL);
+	struct store_call_filter f;
+	struct calls_seen cs;
+	char k1[FERNET_KEY_LEN + 1], k2[FERNET_KEY_LEN + 1], ring[100];
+	char *text = NULL;
+	int64_t call, other;
+
+	assert_int_equal(fernet_key_generate(k1), 0);
+	assert_int_equal(fernet_key_generate(k2), 0);
+	assert_int_equal(store_set_encryption_key(st, "not-a-key"), EINVAL);
+	assert_int_equal(store_set_encryption_key(st, k1), 0);
+	assert_non_null(store_keyring(st));
+
+	assert_int_equal(store_call_insert(st, &c, &call), 0);
+	c = make_call("+4930222", "completed", 1733331700000LL);
+	assert_int_equal(store_call_insert(st, &c, &other), 0);
+	assert_int_equal(add_turn(st, call, 0, "caller", "my Secret Diagnosis"), 0);
+	assert_int_equal(add_turn(st, other, 0, "caller", "nothing here"), 0);
+
+	/* stored as tokens, never the words */
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM turns WHERE text LIKE 'gAAAAA%'"), 2);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM turns WHERE text LIKE '%Secret%'"), 0);
+	assert_int_equal(store_turn_list(st, call, first_text_h, &text), 0);
+	assert_string_equal(text, "my Secret Diagnosis");
+	free(text);
+	text = NULL;
+
+	/* search sees through the encryption, case-insensitively, with paging */
+	memset(&f, 0, sizeof(f));
+	f.q = "secret diag";
+	assert_int_equal(list(st, &f, &cs), 1);
+	assert_int_equal(cs.ids[0], call);
+	f.q = "+4930";
+	assert_int_equal(list(st, &f, &cs), 2);
+	f.limit = 1;
+	f.offset = 1;
+	assert_int_equal(list(st, &f, &cs), 2);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.ids[0], call);	/* newest first */
+
+	/* rotation: the new key first keeps old tokens readable */
+	snprintf(ring, sizeof(ring), "%s,%s", k2, k1);
+	assert_int_equal(store_set_encryption_key(st, ring), 0);
+	assert_int_equal(store_turn_list(st, call, first_text_h, &text), 0);
+	assert_string_equal(text, "my Secret Diagnosis");
+	free(text);
+	text = NULL;
+
+	/* without the key, the token is shown as stored */
+	assert_int_equal(store_set_encryption_key(st, k2), 0);
+	assert_int_equal(store_turn_list(st, call, first_text_h, &text), 0);
+	assert_true(fernet_token_is(text, strlen(text)));
+	free(text);
+	text = NULL;
+	assert_int_equal(store_set_encryption_key(st, NULL), 0);
+	assert_null(store_keyring(st));
+}
+
+static void test_purge_erase(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	const int64_t now = 1733331600000LL, day = 86400000LL;
+	struct data_ctx dc = { .st = st, .hash_key = "k" };
+	struct data_purge_counts pc;
+	struct data_erase_counts ec;
+	struct store_call c, got;
+	int64_t old, recent, again;
+	char hash[80];
+
+	c = make_call("+4940111", "completed", now - 40 * day);
+	snprintf(c.consent, sizeof(c.consent), "%s", "announced");
+	assert_int_equal(store_call_insert(st, &c, &old), 0);
+	c = make_call("+4940111", "completed", now - day);
+	assert_int_equal(store_call_insert(st, &c, &recent), 0);
+	assert_int_equal(add_turn(st, old, 0, "caller", "old words"), 0);
+	assert_int_equal(add_turn(st, recent, 0, "caller", "new words"), 0);
+	assert_int_equal(store_audit(st, 0, "export", "number +4940111", NULL), 0);
+
+	assert_int_equal(data_purge(&dc, 30, now, &pc), 0);
+	assert_int_equal(pc.calls, 1);
+	assert_int_equal(pc.turns, 1);
+	assert_int_equal(store_call_get(st, old, &got), 0);
+	assert_string_equal(got.caller, "");
+	assert_string_equal(got.sip_call_id, "");
+	assert_string_equal(got.status, "completed");
+	assert_string_equal(got.consent, "announced");
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM turns WHERE text IS NULL"), 1);
+	/* a second run finds nothing more */
+	assert_int_equal(data_purge(&dc, 30, now, &pc), 0);
+	assert_int_equal(pc.calls, 0);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM audit_log WHERE action = 'purge'"), 2);
+
+	c = make_call("+4940999", "completed", now);
+	snprintf(c.callee, sizeof(c.callee), "%s", "+4940111");	/* outbound */
+	assert_int_equal(store_call_insert(st, &c, &again), 0);
+	assert_int_equal(data_erase(&dc, "+4940111", &ec), 0);
+	assert_int_equal(ec.calls, 2);
+	assert_int_equal(ec.turns, 1);
+	assert_int_equal(ec.audit_rows, 1);
+	assert_int_equal(store_call_get(st, recent, &got), ENOENT);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM calls"), 1);	/* the anonymised */
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM audit_log WHERE details LIKE '%4940111%'"), 0);
+	data_number_hash("+4940111", "k", hash);
+	assert_int_equal(strncmp(hash, "hmac-sha256:", 12), 0);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM audit_log WHERE action = 'erase'"), 1);
+}
+
+/* The serve-side thread starts, idles and stops promptly (no purge yet). */
+static void test_retention_thread(void **state)
+{
+	struct fixture *fx = *state;
+	struct retention *r = NULL;
+	struct conf c;
+	int64_t t0;
+
+	memset(&c, 0, sizeof(c));
+	c.retention_days = 0;
+	assert_int_equal(retention_start(&r, &c, fx->st), 0);
+	assert_null(r);	/* RETENTION_DAYS=0: no thread */
+	c.retention_days = 30;
+	c.audio_dir = fx->dir;
+	assert_int_equal(retention_start(&r, &c, fx->st), 0);
+	assert_non_null(r);
+	t0 = store_time_now();
+	retention_stop(r);
+	assert_true(store_time_now() - t0 < 1000);
+	retention_stop(NULL);
+}
+
+struct restarter {
+	const char *cmd;
+	int rc;
+};
+
+static void *restart_server(void *arg)
+{
+	struct restarter *r = arg;
+
+	usleep(200 * 1000);
+	r->rc = system(r->cmd);
+	return NULL;
+}
+
+/* CALLBOT_TEST_PG_RESTART: a command restarting the PostgreSQL server.
+ * Turns are written while it restarts: every acknowledged one must be there. */
+static void test_pg_restart(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_call c = make_call("+4950000", "active", 1733331600000LL);
+	struct restarter r = { getenv("CALLBOT_TEST_PG_RESTART"), -1 };
+	pthread_t th;
+	int64_t call, acked = 0, failed = 0, t0;
+	char sql[128];
+
+	if (!pg_url || !r.cmd || !r.cmd[0])
+		skip();
+	assert_int_equal(store_call_insert(fx->st, &c, &call), 0);
+	assert_int_equal(pthread_create(&th, NULL, restart_server, &r), 0);
+	t0 = store_time_now();
+	for (int seq = 0; store_time_now() - t0 < 4000 && seq < 100000; seq++) {
+		if (add_turn(fx->st, call, seq, seq % 2 ? "bot" : "caller", "words") == 0)
+			acked++;
+		else
+			failed++;
+		usleep(2000);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(failed, 0);	/* writes waited for the server */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM turns WHERE call_id = %lld",
+		 (long long)call);
+	assert_int_equal(db_count(fx, sql), acked);
+	assert_true(acked > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1104,13 +1433,26 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_calls_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentrant_handlers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encryption, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_restart, setup, teardown),
 	};
+	/* the first SQLITE_ONLY tests look at SQLite files and pragmas */
+	const size_t sqlite_only = 5;
 
 	/* the store's expected error lines would drown the results */
 	log_set_level(LOGL_ERROR);
+	pg_url = getenv("CALLBOT_TEST_PG_URL");
+	if (pg_url && pg_url[0])
+		return _cmocka_run_group_tests("store_postgresql", tests + sqlite_only,
+					       sizeof(tests) / sizeof(tests[0]) - sqlite_only,
+					       NULL, NULL);
+	pg_url = NULL;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
