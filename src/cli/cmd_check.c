@@ -1,12 +1,15 @@
 /* cmd_check.c - check: the pre-deployment security checklist (PASS/WARN/FAIL lines). */
 #include "cli/cli.h"
 #include "core/util.h"
+#include "crypto/fernet.h"
 #include "crypto/password.h"
+#include "crypto/recfile.h"
 #include "crypto/token.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,17 +226,109 @@ static void check_sip(struct checklist *cl, const struct conf *c)
 		       "PBX/proxy ranges");
 }
 
+/* nftw has no user argument: one scan at a time (check is single-threaded). */
+static struct {
+	long open_files, plain, total;
+} audio_scan;
+
+static int scan_audio(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(sb->st_mode))
+		return 0;
+	audio_scan.total++;
+	if (sb->st_mode & 077)
+		audio_scan.open_files++;
+	if (!recfile_is(path))
+		audio_scan.plain++;
+	return 0;
+}
+
 static void check_data(struct checklist *cl, const struct conf *c)
 {
-	if (c->encryption_key[0])
-		report(cl, PASS, "encryption", "transcripts and recordings encrypted at rest");
+	struct fernet_keyring *kr = NULL;
+
+	if (!c->encryption_key[0])
+		report(cl, FAIL, "encryption", "ENCRYPTION_KEY empty: transcripts and recordings "
+		       "stored in clear; fix: ENCRYPTION_KEY=$(callbot gen-key) in the .env, then "
+		       "callbot rekey");
+	else if (fernet_keyring_parse(&kr, c->encryption_key) == 0 &&
+		 fernet_keyring_count(kr) > 1)
+		report(cl, WARN, "encryption", "%zu keys in ENCRYPTION_KEY (rotation in progress); "
+		       "fix: callbot rekey, then keep only the first key", fernet_keyring_count(kr));
 	else
-		report(cl, WARN, "encryption", "ENCRYPTION_KEY empty: data stored in clear; fix: "
-		       "ENCRYPTION_KEY=$(callbot gen-key)");
+		report(cl, PASS, "encryption", "transcripts and recordings encrypted at rest");
+	fernet_keyring_free(kr);
+
+	memset(&audio_scan, 0, sizeof(audio_scan));
+	if (c->audio_dir[0] && access(c->audio_dir, F_OK) == 0)
+		nftw(c->audio_dir, scan_audio, 16, FTW_PHYS);
+	if (audio_scan.open_files)
+		report(cl, FAIL, "recording files", "%ld recordings readable by group or others; "
+		       "fix: chmod -R go-rwx %s", audio_scan.open_files, c->audio_dir);
+	else if (audio_scan.plain && c->encryption_key[0])
+		report(cl, WARN, "recording files", "%ld recordings stored in clear (made before "
+		       "encryption was on); fix: callbot rekey", audio_scan.plain);
+	else
+		report(cl, PASS, "recording files", "%ld recordings, private%s", audio_scan.total,
+		       c->encryption_key[0] ? " and encrypted" : "");
+
 	if (c->retention_days > 0)
 		report(cl, PASS, "retention", "%d days", c->retention_days);
 	else
-		report(cl, WARN, "retention", "RETENTION_DAYS=0 keeps personal data forever");
+		report(cl, WARN, "retention", "RETENTION_DAYS=0 keeps personal data forever; fix: "
+		       "RETENTION_DAYS=30 (or what your record of processing states)");
+	if (c->consent_mode == CONSENT_OFF && c->record_calls)
+		report(cl, WARN, "consent", "CONSENT_MODE=off while recording: callers are not told; "
+		       "fix: CONSENT_MODE=announce or require");
+	else
+		report(cl, PASS, "consent", "%s", c->consent_mode == CONSENT_REQUIRE ? "require" :
+		       c->consent_mode == CONSENT_ANNOUNCE ? "announce" : "off (not recording)");
+}
+
+static bool cidr_is_any(const char *list)
+{
+	return strstr(list, "0.0.0.0/0") || strstr(list, "::/0");
+}
+
+static void check_proxy(struct checklist *cl, const struct conf *c)
+{
+	if (cidr_is_any(c->trusted_proxies))
+		report(cl, FAIL, "TRUSTED_PROXIES", "trusts every address: anyone can forge "
+		       "X-Forwarded-For and dodge rate limits and bans; fix: list only your proxy, "
+		       "e.g. TRUSTED_PROXIES=127.0.0.1/32");
+	else
+		report(cl, PASS, "TRUSTED_PROXIES", "%s", c->trusted_proxies[0] ? c->trusted_proxies :
+		       "none");
+	if (!c->force_https)
+		report(cl, WARN, "FORCE_HTTPS", "off: proxied plain HTTP is served and no HSTS is "
+		       "sent; fix: FORCE_HTTPS=on");
+	if (c->web_tls_key[0])
+		check_file_private(cl, "WEB_TLS_KEY", c->web_tls_key);
+}
+
+static void check_fail2ban(struct checklist *cl)
+{
+	static const char filter[] = "/etc/fail2ban/filter.d/callbot-web.conf";
+	bool jail = access("/etc/fail2ban/jail.d/callbot.conf", F_OK) == 0 ||
+		    access("/etc/fail2ban/jail.d/callbot-web.conf", F_OK) == 0 ||
+		    access("/etc/fail2ban/jail.local", F_OK) == 0;
+
+	if (access(filter, F_OK) == 0 && jail)
+		report(cl, PASS, "fail2ban", "callbot-web filter installed");
+	else
+		report(cl, WARN, "fail2ban", "no callbot-web filter/jail; fix: cp contrib/fail2ban/"
+		       "filter.d/callbot-web.conf /etc/fail2ban/filter.d/ and the jail to "
+		       "/etc/fail2ban/jail.d/ (docs/security.md)");
+}
+
+static void check_user(struct checklist *cl)
+{
+	if (geteuid() == 0)
+		report(cl, WARN, "service user", "running as root; fix: run callbot as its own "
+		       "user (contrib/systemd/callbot.service, scripts/install.sh)");
+	else
+		report(cl, PASS, "service user", "not root");
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
@@ -256,8 +351,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	check_dir(&cl, "LOG_DIR", cli->conf.log_dir, true);
 	check_users(&cl, cli);
 	check_web(&cl, &cli->conf);
+	check_proxy(&cl, &cli->conf);
 	check_sip(&cl, &cli->conf);
 	check_data(&cl, &cli->conf);
+	check_fail2ban(&cl);
+	check_user(&cl);
 	printf("\n%d failed, %d warnings\n", cl.fails, cl.warns);
 	return cl.fails ? EXIT_FAIL : EXIT_OK;
 }

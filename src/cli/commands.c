@@ -40,6 +40,44 @@ static const struct cli_cmd commands[] = {
 	{ "check", cmd_check, "", "run the security checklist",
 	  "Prints one PASS, WARN or FAIL line per check, each FAIL with how to fix it.\n"
 	  "Exits 1 if any check fails.\n" },
+	{ "calls", cmd_calls, "[--search TEXT] [--caller NUM] [--since DATE] [--json]",
+	  "list stored calls",
+	  "Lists stored calls, newest first, as a table or (--json) as JSON.\n"
+	  "  --search TEXT   caller, callee or transcript text (case-insensitive)\n"
+	  "  --caller NUM    exactly this number\n"
+	  "  --since DATE    started at or after DATE (YYYY-MM-DD or ISO-8601)\n"
+	  "  --json          one JSON document\n" },
+	{ "export", cmd_export, "--caller NUM --out FILE", "export everything about one caller",
+	  "Writes a .tar.gz (mode 0600) with callbot-export/manifest.json (the calls where NUM\n"
+	  "is the caller or the callee, their consent state and decrypted turns) and\n"
+	  "callbot-export/recordings/<call id>.wav (decrypted). Audited with the number hashed.\n" },
+	{ "erase", cmd_erase, "--caller NUM", "delete everything about one caller",
+	  "Deletes every call where NUM is the caller or the callee, with its turns and\n"
+	  "recording, and removes NUM from earlier audit details. The audit row names\n"
+	  "only a keyed hash of NUM. Cannot be undone (backups still hold the data until\n"
+	  "they expire: see docs/compliance.md).\n" },
+	{ "purge", cmd_purge, "[--older-than DAYS]", "apply retention now",
+	  "Calls older than RETENTION_DAYS (or DAYS) lose their recording, transcript text,\n"
+	  "caller number and SIP Call-ID; the row keeps timings, status and consent for\n"
+	  "statistics. Old recording files left in AUDIO_DIR are removed too. Audited.\n" },
+	{ "decrypt", cmd_decrypt, "[--partial] FILE", "print an encrypted recording or transcript",
+	  "Writes the plaintext of an encrypted recording (AUDIO_DIR) or of a file holding a\n"
+	  "transcript's Fernet token to stdout, using ENCRYPTION_KEY (every key in it).\n"
+	  "--partial accepts a recording whose call never finished. Audited.\n" },
+	{ "rekey", cmd_rekey, "[--all]", "re-encrypt stored data with the newest key",
+	  "Re-encrypts every transcript and recording that is not yet under the first key of\n"
+	  "ENCRYPTION_KEY (plain ones get encrypted). Safe to interrupt and run again.\n"
+	  "Recordings modified in the last 10 minutes (calls in progress) are skipped\n"
+	  "unless --all is given (use it with serve stopped). Exit 1 if some data could\n"
+	  "not be read with the given keys.\n" },
+	{ "backup", cmd_backup, "[--recordings] [--encrypt] FILE", "consistent online backup",
+	  "Writes FILE (mode 0600, must not exist): a .tar.gz with the database (SQLite\n"
+	  "online backup API, safe while serving) and, with --recordings, AUDIO_DIR.\n"
+	  "--encrypt wraps it in callbot's encrypted file format with ENCRYPTION_KEY.\n"
+	  "PostgreSQL: back the database up with pg_dump (docs/operations.md).\n" },
+	{ "restore", cmd_restore, "FILE", "restore a backup (serve must be stopped)",
+	  "Replaces the database (and recordings, when the backup holds them) with the\n"
+	  "contents of FILE made by callbot backup. Stop serve first.\n" },
 };
 
 const struct cli_cmd *cli_commands(size_t *n)
@@ -92,6 +130,16 @@ int cli_open_store(struct cli *cli, struct store **st)
 		store_close(*st);
 		*st = NULL;
 		return EXIT_FAIL;
+	}
+	/* every consumer (web, export, CLI) reads and writes transcripts
+	 * through the store, which encrypts and decrypts them */
+	rc = store_set_encryption_key(*st, cli->conf.encryption_key);
+	if (rc) {
+		fprintf(stderr, "callbot: config: ENCRYPTION_KEY: not a valid Fernet key list"
+			" (use callbot gen-key)\n");
+		store_close(*st);
+		*st = NULL;
+		return EXIT_USAGE;
 	}
 	return EXIT_OK;
 }
