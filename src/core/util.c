@@ -61,7 +61,7 @@ int str_copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-char *str_dup(const char *s)
+char *str_clone(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }

@@ -11,7 +11,10 @@
 bool utf8_valid(const char *s, size_t len);
 /* Copies at most cap-1 bytes and always terminates; returns ENAMETOOLONG if cut. */
 int str_copy(char *dst, size_t cap, const char *src);
-char *str_dup(const char *s); /* strdup that accepts NULL */
+/* strdup that accepts NULL. (Not "str_dup": libre exports str_dup(), and ours
+ * would interpose on it at run time, breaking every libre allocation.) */
+char *str_clone(const char *s);
+#define str_dup(s) str_clone(s) /* the usual name; a macro, so no symbol clashes */
 /* Trims ASCII white space in place; returns s. */
 char *str_trim(char *s);
 /* Levenshtein distance, capped at 16 (for "did you mean" hints). */
