@@ -76,12 +76,12 @@ void log_timestamp(char *buf, unsigned long size)
 {
 	struct timeval tv;
 	struct tm tm;
+	size_t n;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(tv.tv_usec / 1000));
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
 /* Control characters would let a caller id or user name forge log lines. */
