@@ -14,7 +14,6 @@ int str_copy(char *dst, size_t cap, const char *src);
 /* strdup that accepts NULL. (Not "str_dup": libre exports str_dup(), and ours
  * would interpose on it at run time, breaking every libre allocation.) */
 char *str_clone(const char *s);
-#define str_dup(s) str_clone(s) /* the usual name; a macro, so no symbol clashes */
 /* Trims ASCII white space in place; returns s. */
 char *str_trim(char *s);
 /* Levenshtein distance, capped at 16 (for "did you mean" hints). */

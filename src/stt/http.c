@@ -48,11 +48,11 @@ static char *url_shown(const char *url)
 	char *s;
 
 	if (!p)
-		return str_dup(url);
+		return str_clone(url);
 	p += 3;
 	at = memchr(p, '@', strcspn(p, "/?#"));
 	if (!at)
-		return str_dup(url);
+		return str_clone(url);
 	if (asprintf(&s, "%.*s%s", (int)(p - url), url, at + 1) < 0)
 		return NULL;
 	return s;
@@ -108,8 +108,8 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 		e->url = NULL;
 	}
 	e->shown = url_shown(e->url);
-	e->model = str_dup(c->stt_model && *c->stt_model ? c->stt_model : "whisper-1");
-	e->lang = str_dup(c->language && *c->language ? c->language : "en");
+	e->model = str_clone(c->stt_model && *c->stt_model ? c->stt_model : "whisper-1");
+	e->lang = str_clone(c->language && *c->language ? c->language : "en");
 	if (e->lang)
 		e->lang[strcspn(e->lang, "-_")] = '\0'; /* ISO-639-1: en-GB -> en */
 	if (c->stt_api_key && *c->stt_api_key &&

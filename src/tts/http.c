@@ -58,11 +58,11 @@ static char *url_shown(const char *url)
 	char *s;
 
 	if (!p)
-		return str_dup(url);
+		return str_clone(url);
 	p += 3;
 	at = memchr(p, '@', strcspn(p, "/?#"));
 	if (!at)
-		return str_dup(url);
+		return str_clone(url);
 	if (asprintf(&s, "%.*s%s", (int)(p - url), url, at + 1) < 0)
 		return NULL;
 	return s;
@@ -134,7 +134,7 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 		e->url = NULL;
 	}
 	e->shown = url_shown(e->url);
-	e->voice = str_dup(c->tts_voice && *c->tts_voice ? c->tts_voice : HTTP_DEFAULT_VOICE);
+	e->voice = str_clone(c->tts_voice && *c->tts_voice ? c->tts_voice : HTTP_DEFAULT_VOICE);
 	e->speed = c->tts_rate > 0 ? c->tts_rate / 175.0 : 1.0;
 	e->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	if (c->openai_api_key && *c->openai_api_key && c->openai_base_url &&

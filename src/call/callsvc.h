@@ -1,0 +1,50 @@
+/* callsvc.h - the call service: callbot's SIP endpoint (libre on its own "sip"
+ * thread), its calls and their media, as the rest of the program sees it. */
+#ifndef CALLBOT_CALL_CALLSVC_H
+#define CALLBOT_CALL_CALLSVC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "media/mediachan.h"
+
+struct callsvc;
+struct store;
+
+/*
+ * Binds SIP_LISTEN (UDP and TCP), starts registration when SIP_SERVER is set,
+ * and answers calls with BOT_MODE's behaviour (or the handler set below).
+ * c and st must outlive the service. On failure logs one line naming the key
+ * at fault (e.g. SIP_LISTEN) and returns an errno value.
+ */
+int callsvc_start(struct callsvc **out, const struct conf *c, struct store *st);
+/* Graceful stop, at most ~3 s: new INVITEs get 503, active calls get BYE,
+ * the registration is removed, rows and recordings are flushed. NULL is a no-op. */
+void callsvc_stop(struct callsvc *cs);
+
+/* "registered", "registering", "unregistered", "failed" or "disabled" (no
+ * SIP_SERVER). Any thread; cs is a struct callsvc * (void * to fit web_status). */
+const char *callsvc_sip_state(void *cs);
+
+/* The pipeline: replaces the built-in bot for calls answered from now on.
+ * Must be set before calls arrive to be race-free (e.g. right after start). */
+void callsvc_set_handler(struct callsvc *cs, const struct media_handler *h);
+
+/* Stores a turn of a call: record is media_call_info.record, valid while the
+ * call's media channel is referenced. Any thread; cs as void * for callbacks. */
+struct store_turn;
+void callsvc_turn(void *cs, void *record, const struct store_turn *t);
+
+/* A snapshot of active calls, for the dashboard (any thread). */
+struct callsvc_call {
+	uint64_t id;
+	char caller[128];
+	char callee[128];
+	int64_t started_ms; /* epoch ms */
+	char state[16];     /* "ringing", "active", "held", "ending" */
+};
+/* Fills at most max entries; returns the number of active calls (may be > max). */
+size_t callsvc_calls(struct callsvc *cs, struct callsvc_call *out, size_t max);
+
+#endif

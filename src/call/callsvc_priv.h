@@ -1,0 +1,144 @@
+/* callsvc_priv.h - the call service's internals shared by callsvc.c (service,
+ * thread, SIP listeners) and call.c (one call's lifecycle). Loop thread only,
+ * except where marked. */
+#ifndef CALLBOT_CALL_CALLSVC_PRIV_H
+#define CALLBOT_CALL_CALLSVC_PRIV_H
+
+#include <re.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "call/bot.h"
+#include "call/callstore.h"
+#include "call/callsvc.h"
+#include "media/mclock.h"
+#include "media/recorder.h"
+#include "media/rtpstream.h"
+#include "sip/reg.h"
+#include "sip/sdpchk.h"
+
+#define CALL_RING_MS 500        /* ringing before answering (CANCEL window) */
+#define CALL_MIN_SE 90          /* RFC 4028 minimum Session-Expires */
+#define CALLSVC_STOP_MS 2500    /* bound of the final loop run at stop */
+#define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
+
+enum cmd_type { CMD_HANGUP, CMD_STOP };
+
+struct cmd {
+	struct cmd *next;
+	enum cmd_type type;
+	uint64_t call_id;
+};
+
+struct callsvc {
+	const struct conf *conf;
+	struct store *st;
+	pthread_t thread;
+	bool thread_started;
+
+	/* start-up handshake with callsvc_start() */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool ready;
+	int start_err;
+
+	/* any thread */
+	atomic_int sip_state; /* enum reg_state */
+	pthread_mutex_t cmd_lock;
+	struct cmd *cmd_head, *cmd_tail;
+	atomic_bool cmd_pending;
+	struct mqueue *mq;
+	pthread_mutex_t snap_lock;
+	struct callsvc_call *snap;
+	size_t snap_n;
+
+	/* the handler's shutdown hook (media_handler.drain) */
+	void (*drain)(void *harg);
+	void *drain_arg;
+
+	/* workers */
+	struct mediaworker *mw;
+	struct recorder *recorder;
+	struct callstore *rows;
+	struct media_handler bot;
+	struct bot_prompt prompt;
+
+	/* loop thread */
+	struct sip *sip;
+	struct tls *tls;     /* SIP_TRANSPORT=tls: client context, server verified */
+	struct sipsess_sock *sock;
+	struct sip_lsnr *lsnr;
+	struct mclock *clk;
+	struct reg *reg;
+	struct list calls;   /* active calls */
+	struct list dead;    /* ended calls waiting to be freed off the stack */
+	unsigned ncalls;
+	uint64_t next_id;
+	uint16_t rtp_cursor;
+	struct sa laddr;     /* SIP_LISTEN as bound (the first address if a wildcard) */
+	bool wildcard;       /* SIP_LISTEN 0.0.0.0/::: every local address is bound */
+	bool stopping;
+	struct tmr tmr_stop;
+};
+
+struct call {
+	struct le le;
+	struct callsvc *cs;
+	uint64_t id;
+	struct sipsess *sess;
+	struct sdp_session *sdp;
+	struct sdp_media *sdpm;
+	struct rtpstream *rtp;
+	struct mediachan *mc;
+	struct recording *rec;
+	struct callrow *row;
+	struct store_call rowdata;
+	struct mbuf *answer;    /* SDP sent with the 200 */
+	struct tmr tmr_answer, tmr_max, tmr_se, tmr_free;
+	char contact[160];
+	char state[16];
+	bool answered, ended, srtp, srtp_rx_set, late_offer;
+	uint8_t key_tx[30], key_rx[30];
+	uint32_t session_expires;
+	bool se_active;
+	int64_t started_ms;
+};
+
+/* call.c */
+void call_incoming(struct callsvc *cs, const struct sip_msg *msg);
+/* Ends a call: BYE if answered, else a final error response. */
+void call_hangup(struct call *call, const char *status, const char *reason);
+struct call *call_find(struct callsvc *cs, uint64_t id);
+void call_tick(struct call *call, unsigned ticks);
+
+/* core/util.h clashes with libre (str_dup, ARRAY_SIZE): local helpers. */
+static inline void scopy(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static inline int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "addr:port" of sa into buf, for log lines (log_* take printf formats). */
+const char *sa_text(const struct sa *sa, char *buf, size_t size);
+#define SA_TEXT(sa) sa_text((sa), (char[64]){ 0 }, 64)
+
+/* callsvc.c */
+void callsvc_snapshot(struct callsvc *cs);
+int callsvc_local_ip(const struct callsvc *cs, const struct sa *peer, struct sa *out);
+
+#endif

@@ -1,0 +1,99 @@
+/* mediachan.h - the media API of one call for the conversation pipeline:
+ * received audio and events out, audio to play in. Thread-safe; see docs/media.md. */
+#ifndef CALLBOT_MEDIA_MEDIACHAN_H
+#define CALLBOT_MEDIA_MEDIACHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEDIA_RATE 8000
+#define MEDIA_FRAME 160 /* samples per 20 ms frame */
+
+struct mediachan;
+
+enum media_event_type {
+	MEDIA_EV_DTMF,          /* a DTMF digit (RFC 4733), reported at its end */
+	MEDIA_EV_PLAYBACK_DONE, /* the play queue ran empty after playing something */
+	MEDIA_EV_HANGUP,        /* the call ended; the last callback for this call */
+};
+
+struct media_event {
+	enum media_event_type type;
+	char digit;          /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
+	unsigned duration_ms; /* DTMF */
+	const char *reason;  /* HANGUP: "caller_bye", "bot_hangup", "max_duration", ... */
+};
+
+/* What the pipeline learns about a call when it starts. */
+struct media_call_info {
+	uint64_t call_id;    /* callbot's id of the call (not the SIP Call-ID) */
+	const char *caller;  /* From user part (or URI) */
+	const char *callee;  /* To / Request-URI user part */
+	const char *sip_call_id;
+	void *record;        /* the call layer's handle for storing turns (callsvc_turn) */
+	/* Called when the channel is freed (after the handler's last reference). */
+	void (*record_release)(void *record, void *arg);
+	void *record_arg;
+};
+
+/*
+ * The pipeline's side of every call. All three are called on the media
+ * worker thread, never on the SIP/RTP loop, one call at a time per call and in
+ * order: start, then audio frames and events interleaved in arrival order, and
+ * HANGUP last. A handler may block briefly, but a slow handler delays only the
+ * delivery of later frames (queued, then dropped oldest-first after ~1 s).
+ */
+struct media_handler {
+	/* Returns the per-call state passed as carg below; NULL hangs the call up. */
+	void *(*start)(void *harg, struct mediachan *mc, const struct media_call_info *ci);
+	/* 20 ms of caller audio: n = 160 samples, 16-bit, 8 kHz, mono, after the
+	 * jitter buffer and G.711 decoding; lost packets arrive concealed. */
+	void (*audio)(void *carg, const int16_t *pcm, size_t n);
+	/* After MEDIA_EV_HANGUP returns, mc must not be used unless referenced. */
+	void (*event)(void *carg, const struct media_event *ev);
+	/* Optional: at shutdown, after every HANGUP was delivered and before the call
+	 * rows are flushed, waits (bounded) for work the handler still runs. */
+	void (*drain)(void *harg);
+	void *harg;
+};
+
+/* --- Calls the pipeline makes (any thread) --- */
+
+/* Appends 8 kHz mono PCM of any length to the play queue (copied). ENOSPC
+ * when more than MEDIA_PLAY_MAX_S seconds would be queued; ENOTCONN after hangup. */
+#define MEDIA_PLAY_MAX_S 120
+int mediachan_play(struct mediachan *mc, const int16_t *pcm, size_t n);
+/* Drops everything queued (barge-in). No PLAYBACK_DONE follows a flush. */
+void mediachan_flush(struct mediachan *mc);
+/* Samples still queued. */
+size_t mediachan_queued(struct mediachan *mc);
+/* Asks the loop to end the call (BYE). A HANGUP event follows. */
+void mediachan_hangup(struct mediachan *mc);
+/* Keep mc beyond the HANGUP event. */
+struct mediachan *mediachan_ref(struct mediachan *mc);
+void mediachan_unref(struct mediachan *mc);
+
+/* --- Internal: used by the call service (loop and worker) --- */
+
+typedef void (mediachan_hangup_h)(uint64_t call_id, void *arg);
+struct mediaworker;
+
+int mediaworker_start(struct mediaworker **out, const struct media_handler *h);
+void mediaworker_stop(struct mediaworker *w); /* delivers pending items first */
+/* Calls starting from now on use h. */
+void mediaworker_set_handler(struct mediaworker *w, const struct media_handler *h);
+
+/* The loop owns the returned reference. */
+int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
+		    const struct media_call_info *ci, mediachan_hangup_h *hh, void *harg);
+/* Loop: one frame of received audio / an event for the worker side. */
+void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME]);
+void mediachan_push_event(struct mediachan *mc, const struct media_event *ev);
+/* Loop: takes up to one frame from the play queue into pcm (zero-filled);
+ * returns the samples taken. Emits PLAYBACK_DONE when the queue runs dry. */
+size_t mediachan_pull(struct mediachan *mc, int16_t pcm[MEDIA_FRAME]);
+/* Loop: ends the channel with a HANGUP event and drops the loop's reference. */
+void mediachan_close(struct mediachan *mc, const char *reason);
+
+#endif

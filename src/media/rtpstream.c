@@ -1,0 +1,308 @@
+/* rtpstream.c - RTP receive (SRTP decrypt, header check, symmetric latching,
+ * RFC 4733 events, jitter buffer) and clocked send with comfort silence. */
+#include "media/rtpstream.h"
+
+#include "media/g711.h"
+#include "media/jitbuf.h"
+#include "media/mediachan.h"
+#include "media/recorder.h"
+
+#include <re.h>
+#include <errno.h>
+#include <string.h>
+
+#define JB_PREFILL 2
+#define JB_MAXDEPTH 6
+#define PLC_FRAMES 3 /* repeat the last frame (fading) this many times, then silence */
+
+struct rtpstream {
+	struct udp_sock *us;
+	struct sa laddr, raddr;
+	bool raddr_set, latched, send_on;
+	int tx_pt, telev_pt;
+	struct srtp *srtp_tx, *srtp_rx;
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	bool first_sent;
+	struct jitbuf jb;
+	int16_t last[MEDIA_FRAME];
+	unsigned plc;
+	uint32_t dtmf_ts;
+	bool dtmf_seen;
+	struct mediachan *mc;
+	struct recording *rec;
+	struct rtpstream_stats st;
+	struct mbuf *txmb;
+};
+
+static void destructor(void *arg)
+{
+	struct rtpstream *rs = arg;
+
+	mem_deref(rs->us);
+	mem_deref(rs->srtp_tx);
+	mem_deref(rs->srtp_rx);
+	mem_deref(rs->txmb);
+}
+
+static char dtmf_char(int ev)
+{
+	static const char map[] = "0123456789*#ABCD";
+
+	return ev >= 0 && ev < 16 ? map[ev] : '\0';
+}
+
+static void handle_telev(struct rtpstream *rs, const struct rtp_header *hdr, struct mbuf *mb)
+{
+	const uint8_t *p = mbuf_buf(mb);
+	struct media_event ev = { .type = MEDIA_EV_DTMF };
+
+	if (mbuf_get_left(mb) < 4)
+		return;
+	/* event(8) E|R|volume(8) duration(16); report once, when it ends. */
+	if (!(p[1] & 0x80))
+		return;
+	if (rs->dtmf_seen && hdr->ts == rs->dtmf_ts)
+		return; /* the end packet is sent three times */
+	rs->dtmf_seen = true;
+	rs->dtmf_ts = hdr->ts;
+	ev.digit = dtmf_char(p[0]);
+	ev.duration_ms = (unsigned)((p[2] << 8) | p[3]) / 8;
+	if (!ev.digit)
+		return;
+	rs->st.dtmf++;
+	if (rs->mc)
+		mediachan_push_event(rs->mc, &ev);
+}
+
+static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct rtpstream *rs = arg;
+	struct rtp_header hdr;
+	size_t start = mb->pos;
+	int err;
+
+	rs->st.rx_packets++;
+	rs->st.rx_bytes += mbuf_get_left(mb);
+	if (mbuf_get_left(mb) < RTP_HEADER_SIZE || (mbuf_buf(mb)[0] >> 6) != RTP_VERSION) {
+		rs->st.rx_bad++;
+		return;
+	}
+	/* RTCP on the RTP port (rtcp-mux) or stray packets: payload types 64-95 with M. */
+	if ((mbuf_buf(mb)[1] & 0x7f) >= 72 && (mbuf_buf(mb)[1] & 0x7f) <= 76)
+		return;
+	if (rs->srtp_rx) {
+		err = srtp_decrypt(rs->srtp_rx, mb);
+		if (err) {
+			rs->st.rx_srtp_fail++;
+			return;
+		}
+		mb->pos = start;
+	}
+	if (rtp_hdr_decode(&hdr, mb) || hdr.ver != RTP_VERSION) {
+		rs->st.rx_bad++;
+		return;
+	}
+	if (!rs->latched) {
+		/* Symmetric RTP: answer where the caller really sends from (NAT). */
+		rs->raddr = *src;
+		rs->raddr_set = true;
+		rs->latched = true;
+	}
+	if (hdr.pt == rs->telev_pt && rs->telev_pt >= 0) {
+		handle_telev(rs, &hdr, mb);
+		return;
+	}
+	if (hdr.pt != 0 && hdr.pt != 8)
+		return; /* CN and anything unexpected: nothing to decode */
+	if (jitbuf_put(&rs->jb, hdr.seq, hdr.pt, mbuf_buf(mb), mbuf_get_left(mb)) == EMSGSIZE)
+		rs->st.rx_bad++;
+}
+
+int rtpstream_alloc(struct rtpstream **out, const struct sa *ip, uint16_t pmin, uint16_t pmax,
+		    uint16_t *cursor)
+{
+	struct rtpstream *rs;
+	unsigned span, tries;
+	int err = EADDRINUSE;
+
+	if (!out || !ip || pmin > pmax)
+		return EINVAL;
+	rs = mem_zalloc(sizeof(*rs), destructor);
+	if (!rs)
+		return ENOMEM;
+	rs->txmb = mbuf_alloc(RTP_HEADER_SIZE + MEDIA_FRAME + 64);
+	if (!rs->txmb) {
+		err = ENOMEM;
+		goto out;
+	}
+	pmin = (uint16_t)((pmin + 1) & ~1u);
+	span = pmax >= pmin ? (unsigned)(pmax - pmin) / 2 + 1 : 0;
+	for (tries = 0; tries < span; tries++) {
+		uint16_t port;
+
+		if (*cursor < pmin || *cursor > pmax)
+			*cursor = pmin;
+		port = (uint16_t)(*cursor & ~1u);
+		*cursor = (uint16_t)(port + 2);
+		if (port < pmin)
+			continue;
+		rs->laddr = *ip;
+		sa_set_port(&rs->laddr, port);
+		err = udp_listen(&rs->us, &rs->laddr, udp_recv, rs);
+		if (!err)
+			break;
+		if (err != EADDRINUSE && err != EACCES)
+			goto out;
+	}
+	if (err)
+		goto out;
+	udp_sockbuf_set(rs->us, 65536);
+	rs->ssrc = rand_u32();
+	rs->seq = rand_u16();
+	rs->ts = rand_u32();
+	rs->tx_pt = 0;
+	rs->telev_pt = -1;
+	rs->send_on = true;
+	jitbuf_init(&rs->jb, JB_PREFILL, JB_MAXDEPTH);
+out:
+	if (err)
+		mem_deref(rs);
+	else
+		*out = rs;
+	return err;
+}
+
+uint16_t rtpstream_lport(const struct rtpstream *rs)
+{
+	return sa_port(&rs->laddr);
+}
+
+void rtpstream_set_remote(struct rtpstream *rs, const struct sa *raddr, int tx_pt, int telev_pt)
+{
+	/* A re-INVITE moving the media elsewhere restarts latching. */
+	if (!rs->raddr_set || !rs->latched || !sa_cmp(&rs->raddr, raddr, SA_ALL)) {
+		rs->raddr = *raddr;
+		rs->raddr_set = sa_isset(raddr, SA_ALL);
+		rs->latched = false;
+	}
+	rs->tx_pt = tx_pt;
+	rs->telev_pt = telev_pt;
+}
+
+void rtpstream_set_send(struct rtpstream *rs, bool on)
+{
+	rs->send_on = on;
+}
+
+int rtpstream_set_srtp(struct rtpstream *rs, const uint8_t tx_key[30], const uint8_t rx_key[30])
+{
+	struct srtp *tx = NULL, *rx = NULL;
+	int err;
+
+	err = srtp_alloc(&tx, SRTP_AES_CM_128_HMAC_SHA1_80, tx_key, 30, 0);
+	if (!err)
+		err = srtp_alloc(&rx, SRTP_AES_CM_128_HMAC_SHA1_80, rx_key, 30, 0);
+	if (err) {
+		mem_deref(tx);
+		mem_deref(rx);
+		return err;
+	}
+	mem_deref(rs->srtp_tx);
+	mem_deref(rs->srtp_rx);
+	rs->srtp_tx = tx;
+	rs->srtp_rx = rx;
+	return 0;
+}
+
+void rtpstream_attach(struct rtpstream *rs, struct mediachan *mc, struct recording *rec)
+{
+	rs->mc = mc;
+	rs->rec = rec;
+}
+
+/* The caller's next 20 ms: a jitter-buffer frame, a concealed loss, or silence. */
+static void rx_frame(struct rtpstream *rs, int16_t pcm[MEDIA_FRAME])
+{
+	const struct jitbuf_slot *s;
+	int err = jitbuf_get(&rs->jb, &s);
+
+	if (!err) {
+		size_t n = s->len < MEDIA_FRAME ? s->len : MEDIA_FRAME;
+
+		g711_decode(s->pt, s->data, pcm, n);
+		if (n < MEDIA_FRAME)
+			memset(pcm + n, 0, (MEDIA_FRAME - n) * sizeof(*pcm));
+		memcpy(rs->last, pcm, sizeof(rs->last));
+		rs->plc = 0;
+		return;
+	}
+	if (err == ENOENT && rs->plc < PLC_FRAMES) {
+		/* Packet loss concealment: repeat the last frame, fading out. */
+		rs->plc++;
+		for (int i = 0; i < MEDIA_FRAME; i++)
+			rs->last[i] = (int16_t)(rs->last[i] / 2);
+		memcpy(pcm, rs->last, sizeof(rs->last));
+		return;
+	}
+	memset(pcm, 0, MEDIA_FRAME * sizeof(*pcm));
+}
+
+static void tx_frame(struct rtpstream *rs, const int16_t pcm[MEDIA_FRAME])
+{
+	struct rtp_header hdr;
+	struct mbuf *mb = rs->txmb;
+	uint8_t *payload;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.ver = RTP_VERSION;
+	hdr.m = !rs->first_sent;
+	hdr.pt = (uint8_t)rs->tx_pt;
+	hdr.seq = rs->seq++;
+	hdr.ts = rs->ts;
+	hdr.ssrc = rs->ssrc;
+	mbuf_rewind(mb);
+	if (rtp_hdr_encode(mb, &hdr))
+		return;
+	if (mbuf_resize(mb, mb->pos + MEDIA_FRAME + 16))
+		return;
+	payload = mb->buf + mb->pos;
+	g711_encode(rs->tx_pt, pcm, payload, MEDIA_FRAME);
+	mb->pos += MEDIA_FRAME;
+	mb->end = mb->pos;
+	mb->pos = 0;
+	if (rs->srtp_tx && srtp_encrypt(rs->srtp_tx, mb))
+		return;
+	mb->pos = 0;
+	if (!udp_send(rs->us, &rs->raddr, mb)) {
+		rs->st.tx_packets++;
+		rs->first_sent = true;
+	}
+}
+
+void rtpstream_tick(struct rtpstream *rs)
+{
+	int16_t rx[MEDIA_FRAME], tx[MEDIA_FRAME];
+
+	rx_frame(rs, rx);
+	if (rs->mc) {
+		mediachan_push_audio(rs->mc, rx);
+		/* Nothing to say: comfort silence keeps the stream (and NAT bindings) alive. */
+		mediachan_pull(rs->mc, tx);
+	} else {
+		memset(tx, 0, sizeof(tx));
+	}
+	if (rs->send_on && rs->raddr_set)
+		tx_frame(rs, tx);
+	rs->ts += MEDIA_FRAME;
+	if (rs->rec)
+		recording_frame(rs->rec, rx, tx);
+}
+
+void rtpstream_stats(const struct rtpstream *rs, struct rtpstream_stats *st)
+{
+	*st = rs->st;
+	st->lost = rs->jb.st.lost;
+	st->late = rs->jb.st.late;
+	st->underrun = rs->jb.st.underrun;
+}

@@ -1,0 +1,37 @@
+/* reg.h - registration with SIP_SERVER: digest auth (libre's sipreg), refresh
+ * before expiry, our own exponential backoff on failure, un-REGISTER on stop. */
+#ifndef CALLBOT_SIP_REG_H
+#define CALLBOT_SIP_REG_H
+
+#include <stdint.h>
+
+struct sip;
+struct reg;
+
+enum reg_state { REG_DISABLED, REG_REGISTERING, REG_REGISTERED, REG_FAILED, REG_UNREGISTERED };
+
+struct reg_params {
+	const char *server;    /* host[:port] (IP literal: libre here has no DNS client) */
+	int transport;         /* enum sip_transp */
+	const char *user;      /* SIP_USERNAME: AOR user and Contact user */
+	const char *auth_user; /* SIP_AUTH_USER (default user) */
+	const char *password;
+	const char *domain;    /* AOR domain (default server host) */
+	uint32_t expires;
+};
+
+typedef void (reg_state_h)(enum reg_state st, void *arg);
+
+/* Loop thread only. Copies p. */
+int reg_start(struct reg **out, struct sip *sip, const struct reg_params *p, reg_state_h *h,
+	      void *arg);
+/* Sends the un-REGISTER (if registered) and frees; the request completes on
+ * the loop afterwards (libre keeps it alive). */
+void reg_stop(struct reg *r);
+const char *reg_state_name(enum reg_state st);
+
+/* Backoff before retry number n (1, 2, ...): 4 s doubling to 300 s, with
+ * +-25 % jitter from rnd (0..65535). Milliseconds. */
+uint32_t reg_backoff_ms(unsigned n, uint16_t rnd);
+
+#endif

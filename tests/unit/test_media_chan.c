@@ -1,0 +1,199 @@
+/* test_media_chan.c - the pipeline's media API (media/mediachan.c): ordered
+ * delivery on the worker thread, play queue, PLAYBACK_DONE, flush, hang-up. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "media/mediachan.h"
+
+struct rec {
+	pthread_mutex_t lock;
+	char log[4096];
+	size_t len;
+	int frames;
+	int16_t last0;
+	pthread_t worker;
+	int hangups_requested;
+	uint64_t hangup_id;
+};
+
+static struct rec R;
+
+static void note(const char *s)
+{
+	pthread_mutex_lock(&R.lock);
+	size_t n = strlen(s);
+	if (R.len + n + 1 < sizeof(R.log)) {
+		memcpy(R.log + R.len, s, n);
+		R.len += n;
+		R.log[R.len++] = ' ';
+		R.log[R.len] = '\0';
+	}
+	pthread_mutex_unlock(&R.lock);
+}
+
+static void *h_start(void *harg, struct mediachan *mc, const struct media_call_info *ci)
+{
+	(void)harg;
+	assert_string_equal(ci->caller, "alice");
+	R.worker = pthread_self();
+	note("start");
+	return mc;
+}
+
+static void h_audio(void *carg, const int16_t *pcm, size_t n)
+{
+	(void)carg;
+	assert_int_equal(n, MEDIA_FRAME);
+	assert_true(pthread_equal(R.worker, pthread_self()));
+	R.frames++;
+	R.last0 = pcm[0];
+}
+
+static void h_event(void *carg, const struct media_event *ev)
+{
+	char buf[64];
+
+	(void)carg;
+	switch (ev->type) {
+	case MEDIA_EV_DTMF:
+		snprintf(buf, sizeof(buf), "dtmf:%c", ev->digit);
+		break;
+	case MEDIA_EV_PLAYBACK_DONE:
+		snprintf(buf, sizeof(buf), "done");
+		break;
+	case MEDIA_EV_HANGUP:
+		snprintf(buf, sizeof(buf), "hangup:%s", ev->reason);
+		break;
+	}
+	note(buf);
+}
+
+static void on_hangup(uint64_t id, void *arg)
+{
+	(void)arg;
+	R.hangups_requested++;
+	R.hangup_id = id;
+}
+
+static const struct media_call_info CI = { .call_id = 7, .caller = "alice", .callee = "bot",
+					   .sip_call_id = "x@y" };
+
+static void setup_rec(void)
+{
+	memset(&R, 0, sizeof(R));
+	pthread_mutex_init(&R.lock, NULL);
+}
+
+static void test_order_and_hangup(void **state)
+{
+	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
+	struct mediaworker *w;
+	struct mediachan *mc;
+	int16_t pcm[MEDIA_FRAME];
+	struct media_event ev = { .type = MEDIA_EV_DTMF, .digit = '5' };
+
+	(void)state;
+	setup_rec();
+	assert_int_equal(mediaworker_start(&w, &h), 0);
+	assert_int_equal(mediachan_alloc(&mc, w, &CI, on_hangup, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		pcm[0] = (int16_t)i;
+		mediachan_push_audio(mc, pcm);
+	}
+	mediachan_push_event(mc, &ev);
+	mediachan_hangup(mc);
+	assert_int_equal(R.hangups_requested, 1);
+	assert_int_equal(R.hangup_id, 7);
+	mediachan_ref(mc); /* like a pipeline keeping it past HANGUP */
+	mediachan_close(mc, "caller_bye");
+	mediaworker_stop(w); /* delivers everything first */
+	assert_string_equal(R.log, "start dtmf:5 hangup:caller_bye ");
+	assert_int_equal(R.frames, 10);
+	assert_int_equal(R.last0, 9);
+	/* After close: play refused, hangup is a no-op. */
+	assert_int_equal(mediachan_play(mc, pcm, 1), ENOTCONN);
+	mediachan_hangup(mc);
+	assert_int_equal(R.hangups_requested, 1);
+	mediachan_unref(mc);
+}
+
+static void test_play_pull_done_flush(void **state)
+{
+	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
+	struct mediaworker *w;
+	struct mediachan *mc;
+	int16_t in[400], out[MEDIA_FRAME];
+
+	(void)state;
+	setup_rec();
+	assert_int_equal(mediaworker_start(&w, &h), 0);
+	assert_int_equal(mediachan_alloc(&mc, w, &CI, on_hangup, NULL), 0);
+	for (int i = 0; i < 400; i++)
+		in[i] = (int16_t)(i + 1);
+	assert_int_equal(mediachan_play(mc, in, 400), 0);
+	assert_int_equal(mediachan_queued(mc), 400);
+	assert_int_equal(mediachan_pull(mc, out), 160);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[159], 160);
+	assert_int_equal(mediachan_pull(mc, out), 160);
+	assert_int_equal(mediachan_pull(mc, out), 80); /* the rest, zero-padded */
+	assert_int_equal(out[79], 400);
+	assert_int_equal(out[80], 0);
+	assert_int_equal(mediachan_pull(mc, out), 0); /* comfort silence */
+	assert_int_equal(out[0], 0);
+	/* Barge-in: a flush drops the queue and sends no PLAYBACK_DONE. */
+	assert_int_equal(mediachan_play(mc, in, 400), 0);
+	assert_int_equal(mediachan_pull(mc, out), 160);
+	mediachan_flush(mc);
+	assert_int_equal(mediachan_queued(mc), 0);
+	assert_int_equal(mediachan_pull(mc, out), 0);
+	/* Grows across the ring's wrap without losing order. */
+	for (int k = 0; k < 50; k++)
+		assert_int_equal(mediachan_play(mc, in, 400), 0);
+	for (int k = 0; k < 125; k++) {
+		assert_int_equal(mediachan_pull(mc, out), 160);
+		assert_int_equal(out[0], (int16_t)((k * 160) % 400 + 1));
+	}
+	assert_int_equal(mediachan_play(mc, NULL, 5), EINVAL);
+	mediachan_close(mc, "bot_hangup");
+	mediaworker_stop(w);
+	assert_string_equal(R.log, "start done done hangup:bot_hangup ");
+}
+
+static void test_limit(void **state)
+{
+	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
+	struct mediaworker *w;
+	struct mediachan *mc;
+	static int16_t big[MEDIA_RATE * 10];
+
+	(void)state;
+	setup_rec();
+	assert_int_equal(mediaworker_start(&w, &h), 0);
+	assert_int_equal(mediachan_alloc(&mc, w, &CI, on_hangup, NULL), 0);
+	for (int i = 0; i < MEDIA_PLAY_MAX_S / 10; i++)
+		assert_int_equal(mediachan_play(mc, big, MEDIA_RATE * 10), 0);
+	assert_int_equal(mediachan_play(mc, big, 1), ENOSPC);
+	mediachan_close(mc, "shutdown");
+	mediaworker_stop(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order_and_hangup),
+		cmocka_unit_test(test_play_pull_done_flush),
+		cmocka_unit_test(test_limit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
