@@ -18,7 +18,7 @@ test_pkgs=( libcmocka-dev python3 python3-cryptography sqlite3 curl openssl
 list_pkgs() {
   local f
   for f in "$(dirname "$0")"/packages/"$1"-*.list; do
-    [ -f "$f" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$f"
+    [ -f "$f" ] && sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^[[:space:]]*$/d' "$f"
   done
   return 0
 }
@@ -34,9 +34,21 @@ for group in "${@:-build}"; do
   esac
 done
 
+# Packages whose command may come from elsewhere (e.g. a Node.js build that conflicts with
+# Debian's npm): present on PATH is good enough.
+provided_by_command() {
+  case "$1" in
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
 missing=()
 for p in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+  provided_by_command "$p" && continue
+  missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

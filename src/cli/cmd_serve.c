@@ -1,7 +1,10 @@
 /* cmd_serve.c - serve: run the daemon until SIGTERM/SIGINT; SIGHUP reloads settings. */
+#include "call/callsvc.h"
 #include "cli/cli.h"
+#include "cli/serve_ai.h"
 #include "core/log.h"
 #include "crypto/token.h"
+#include "store/data.h"
 #include "store/store.h"
 #include "web/web.h"
 
@@ -63,8 +66,26 @@ static int wait_for_signals(struct cli *cli, struct web *web)
 	}
 }
 
+struct serve {
+	struct callsvc *calls;
+	struct serve_ai ai;
+	bool ai_on;
+};
+
+static const char *sip_state(void *arg)
+{
+	return callsvc_sip_state(((struct serve *)arg)->calls);
+}
+
+static int test_llm(void *arg, const char *backend, char **answer, int *latency_ms)
+{
+	return serve_ai_test_llm(&((struct serve *)arg)->ai, backend, answer, latency_ms);
+}
+
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
+	struct serve sv = { 0 };
+	struct retention *retention = NULL;
 	struct web_status status = { 0 };
 	struct store *st = NULL;
 	struct web *web = NULL;
@@ -102,15 +123,41 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	rc = cli_open_store(cli, &st);
 	if (rc)
 		goto out;
+	if (callsvc_start(&sv.calls, &cli->conf, st)) {
+		fprintf(stderr, "callbot: cannot start SIP (see %s/callbot.log)\n",
+			cli->conf.log_dir);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	sv.ai.conf = &cli->conf;
+	if (cli->conf.bot_mode == BOT_AI) {
+		if (serve_ai_start(&sv.ai, &cli->conf, sv.calls)) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		sv.ai_on = true;
+	}
+	if (retention_start(&retention, &cli->conf, st))
+		log_warn("serve: automatic retention is not running (RETENTION_DAYS)");
+	status.sip_state = sip_state;
+	status.test_llm = test_llm;
+	/* status.active_calls stays NULL: the web lists the calls rows that are in
+	 * progress, which carry the ids its links need and work across nodes. */
+	status.arg = &sv;
 	if (web_start(&web, &cli->conf, st, &status)) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	log_info("serve: callbot %s started (SIP calls are not handled by this build yet; "
-		 "web dashboard/API only)", CALLBOT_VERSION);
+	__atomic_store_n(&sv.ai.web, web, __ATOMIC_RELEASE);
+	log_info("serve: callbot %s started", CALLBOT_VERSION);
 	rc = wait_for_signals(cli, web);
 out:
-	web_stop(web);
+	__atomic_store_n(&sv.ai.web, NULL, __ATOMIC_RELEASE);
+	web_stop(web);          /* first: the web reads the call service's state */
+	callsvc_stop(sv.calls); /* BYE active calls, drain the pipeline, flush rows */
+	if (sv.ai_on)
+		serve_ai_stop(&sv.ai);
+	retention_stop(retention);
 	store_close(st);
 	log_info("serve: stopped");
 	log_close();

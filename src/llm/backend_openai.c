@@ -56,8 +56,7 @@ static int openai_line(const char *line, size_t len, void *arg)
 static int openai_chat(void *state, const struct llm_msg *msgs, size_t n, const struct llm_ctx *ctx,
 		       llm_text_h *h, void *arg, struct llm_reply *reply)
 {
-	(void)ctx;
-	return chat_http_run(state, msgs, n, openai_line, h, arg, reply);
+	return chat_http_run(state, msgs, n, ctx, openai_line, h, arg, reply);
 }
 
 const struct llm_be llm_openai_backend = {

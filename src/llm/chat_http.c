@@ -88,11 +88,13 @@ int chat_call_text(struct chat_call *cc, const char *text, size_t len)
 }
 
 int chat_http_run(struct chat_http *ch, const struct llm_msg *msgs, size_t n,
+		  const struct llm_ctx *ctx,
 		  int (*parse_line)(const char *line, size_t len, void *cc), llm_text_h *h,
 		  void *arg, struct llm_reply *reply)
 {
 	struct chat_call cc = { .h = h, .arg = arg };
-	struct httpstream_req req = { .url = ch->url, .bearer = ch->key, .timeout_ms = ch->timeout_ms };
+	struct httpstream_req req = { .url = ch->url, .bearer = ch->key, .timeout_ms = ch->timeout_ms,
+				      .cancel = ctx ? ctx->cancel : NULL };
 	int rc;
 
 	req.body = chat_http_body(ch, msgs, n);

@@ -32,6 +32,7 @@ char *chat_http_body(const struct chat_http *ch, const struct llm_msg *msgs, siz
 int chat_call_text(struct chat_call *cc, const char *text, size_t len);
 /* Runs the request with a line parser; fills reply. */
 int chat_http_run(struct chat_http *ch, const struct llm_msg *msgs, size_t n,
+		  const struct llm_ctx *ctx,
 		  int (*parse_line)(const char *line, size_t len, void *cc), llm_text_h *h,
 		  void *arg, struct llm_reply *reply);
 

@@ -24,6 +24,7 @@ struct stream {
 	char errbody[ERRBODY_MAX + 1];
 	size_t errlen;
 	int64_t last_data_ms, timeout_ms;
+	volatile bool *cancel;
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -102,6 +103,10 @@ static int on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult
 	struct stream *s = arg;
 
 	(void)dlt; (void)dln; (void)ult; (void)uln;
+	if (s->cancel && *s->cancel) {
+		s->err = ECANCELED;
+		return 1;
+	}
 	if (time_mono_ms() - s->last_data_ms > s->timeout_ms) {
 		s->err = ETIMEDOUT;
 		return 1;
@@ -130,7 +135,8 @@ static int map_curl_error(CURLcode cc)
 int httpstream_post(const struct httpstream_req *req, httpstream_line_h *h, void *arg, char *why,
 		    size_t whysize)
 {
-	struct stream s = { .h = h, .arg = arg, .timeout_ms = req->timeout_ms };
+	struct stream s = { .h = h, .arg = arg, .timeout_ms = req->timeout_ms,
+			    .cancel = req->cancel };
 	struct curl_slist *hdrs = NULL;
 	char auth[512];
 	CURLcode cc;

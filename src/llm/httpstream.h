@@ -2,6 +2,7 @@
 #ifndef CALLBOT_LLM_HTTPSTREAM_H
 #define CALLBOT_LLM_HTTPSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Called once per received line (without the newline). Return 0 to go on, ECANCELED to
@@ -13,6 +14,7 @@ struct httpstream_req {
 	const char *body;     /* JSON */
 	const char *bearer;   /* API key or NULL */
 	int timeout_ms;       /* to connect, to the first byte, and between two bytes */
+	volatile bool *cancel; /* polled about every 100 ms: true ends with ECANCELED */
 };
 
 /* Returns 0 when the server closed the answer normally, else ETIMEDOUT, ECONNREFUSED,

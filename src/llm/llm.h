@@ -21,7 +21,8 @@ struct llm_msg {
 /* Facts the rules backend can put into replies ({caller}, {time}, ...). */
 struct llm_ctx {
 	const char *caller;
-	int64_t now_ms; /* 0 = now */
+	int64_t now_ms;          /* 0 = now */
+	volatile bool *cancel;   /* polled while waiting for the backend (may be NULL) */
 };
 
 enum llm_action { LLM_ACT_NONE, LLM_ACT_HANGUP, LLM_ACT_TRANSFER };

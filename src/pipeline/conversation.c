@@ -1,0 +1,519 @@
+/* conversation.c - one call's conversation: endpointing and barge-in on the media worker
+ * thread, then STT -> LLM -> TTS on the call's own pipeline thread, so a slow backend
+ * delays only this call and never the media of others. */
+#include "pipeline/pipeline.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "llm/llm.h"
+#include "pipeline/sentence.h"
+#include "pipeline/vad.h"
+#include "stt/stt.h"
+#include "tts/tts.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HISTORY_MAX 24      /* messages kept for the LLM (12 exchanges) */
+#define PHRASES_MAX 512
+#define DRAIN_MAX_MS 30000  /* longest wait for the last words before hanging up */
+
+struct pipeline {
+	struct pipeline_deps d;
+	const char **phrases; /* NULL-terminated grammar for STT, or NULL */
+	char **phrase_store;
+	size_t nphrases;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	int live; /* conversations whose thread still runs */
+};
+
+struct conv {
+	struct pipeline *p;
+	struct mediachan *mc;
+	uint64_t call_id;
+	void *record;
+	char caller[128];
+
+	/* media worker side */
+	struct vad *vad;
+	struct stt_stream *utt;
+	int64_t utt_start_ms;
+	bool barged;
+
+	/* hand-over to the conversation thread */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct stt_stream *pending;
+	int64_t pending_start_ms, pending_end_ms;
+	bool stop;
+	atomic_uint gen;        /* bumped by barge-in: the turn in progress is dropped */
+	volatile bool cancel;   /* the same, for TTS polling */
+	atomic_bool busy;       /* a turn is being answered */
+	int refs;
+
+	/* conversation thread only */
+	struct llm_msg history[HISTORY_MAX];
+	size_t nhistory;
+	int seq;
+};
+
+struct turn {
+	struct conv *c;
+	unsigned gen;
+	struct sentencer sent;
+	int64_t end_ms, llm_start_ms, first_text_ms, first_audio_ms;
+	int tts_ms;
+	bool spoke;
+};
+
+static void conv_unref(struct conv *c)
+{
+	struct pipeline *p = c->p;
+	bool last;
+
+	pthread_mutex_lock(&c->lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&c->lock);
+	if (!last)
+		return;
+	stt_stream_abort(c->utt);
+	stt_stream_abort(c->pending);
+	vad_free(c->vad);
+	for (size_t i = 0; i < c->nhistory; i++)
+		free((char *)c->history[i].text);
+	mediachan_unref(c->mc);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+	pthread_mutex_lock(&p->lock);
+	p->live--;
+	pthread_cond_broadcast(&p->idle);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static bool turn_current(const struct turn *t)
+{
+	return atomic_load(&t->c->gen) == t->gen;
+}
+
+static int play_pcm(const int16_t *pcm, size_t n, void *arg)
+{
+	struct turn *t = arg;
+
+	if (!turn_current(t))
+		return ECANCELED;
+	if (!t->first_audio_ms)
+		t->first_audio_ms = time_mono_ms();
+	t->spoke = true;
+	return mediachan_play(t->c->mc, pcm, n) == 0 ? 0 : ECANCELED;
+}
+
+static void say(struct turn *t, const char *text, size_t len)
+{
+	char *s = strndup(text, len);
+	int64_t t0 = time_mono_ms();
+	int rc;
+
+	if (!s)
+		return;
+	rc = tts_synth(t->c->p->d.tts, s, play_pcm, t, &t->c->cancel);
+	if (rc && rc != ECANCELED)
+		log_warn("call %llu: speech synthesis failed: %s", (unsigned long long)t->c->call_id,
+			 strerror(rc));
+	if (!t->tts_ms && t->first_audio_ms)
+		t->tts_ms = (int)(t->first_audio_ms - t0);
+	free(s);
+}
+
+static void on_sentence(const char *s, size_t len, void *arg)
+{
+	struct turn *t = arg;
+
+	if (turn_current(t))
+		say(t, s, len);
+}
+
+static bool on_llm_text(const char *text, size_t len, void *arg)
+{
+	struct turn *t = arg;
+
+	if (!turn_current(t))
+		return false;
+	if (!t->first_text_ms)
+		t->first_text_ms = time_mono_ms();
+	sentencer_feed(&t->sent, text, len);
+	return turn_current(t);
+}
+
+static void save_turn(struct conv *c, const char *role, const char *text, int64_t started_ms,
+		      int stt_ms, int llm_ms, int tts_ms, int response_ms)
+{
+	struct store_turn st = {
+		.seq = c->seq++, .text = (char *)text, .started_at = started_ms,
+		.stt_ms = stt_ms, .llm_ms = llm_ms, .tts_ms = tts_ms, .response_ms = response_ms,
+	};
+
+	str_copy(st.role, sizeof(st.role), role);
+	if (c->p->d.save_turn)
+		c->p->d.save_turn(c->p->d.save_arg, c->record, &st);
+}
+
+static void remember(struct conv *c, enum llm_role role, const char *text)
+{
+	char *copy = strdup(text);
+
+	if (!copy)
+		return;
+	if (c->nhistory == HISTORY_MAX) {
+		free((char *)c->history[0].text);
+		memmove(c->history, c->history + 1, (HISTORY_MAX - 1) * sizeof(c->history[0]));
+		c->nhistory--;
+	}
+	c->history[c->nhistory].role = role;
+	c->history[c->nhistory].text = copy;
+	c->nhistory++;
+}
+
+static void turn_begin(struct conv *c, struct turn *t, int64_t end_ms)
+{
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	t->end_ms = end_ms;
+	c->cancel = false;
+	t->gen = atomic_load(&c->gen);
+	sentencer_init(&t->sent, on_sentence, t);
+}
+
+/* The greeting (and the consent notice) before the caller says anything. */
+static void greet(struct conv *c)
+{
+	const struct conf *cf = c->p->d.conf;
+	struct turn t;
+	char *text = NULL;
+
+	turn_begin(c, &t, time_mono_ms());
+	atomic_store(&c->busy, true);
+	if (cf->consent_mode != CONSENT_OFF && cf->consent_notice[0]) {
+		if (asprintf(&text, "%s %s", cf->consent_notice, cf->greeting) < 0)
+			text = NULL;
+	} else {
+		text = strdup(cf->greeting);
+	}
+	if (text) {
+		say(&t, text, strlen(text));
+		save_turn(c, "bot", text, time_now_ms(), -1, -1, t.tts_ms, -1);
+		remember(c, LLM_ASSISTANT, cf->greeting);
+		free(text);
+	}
+	atomic_store(&c->busy, false);
+}
+
+static void wait_playback_then_hangup(struct conv *c)
+{
+	for (int64_t t0 = time_mono_ms(); mediachan_queued(c->mc) > 0;) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		if (c->stop || time_mono_ms() - t0 > DRAIN_MAX_MS)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	mediachan_hangup(c->mc);
+}
+
+static void answer(struct conv *c, struct stt_stream *utt, int64_t start_ms, int64_t end_ms)
+{
+	const struct conf *cf = c->p->d.conf;
+	struct llm_msg msgs[HISTORY_MAX + 1];
+	struct llm_ctx ctx = { .caller = c->caller, .cancel = &c->cancel };
+	struct llm_reply reply;
+	unsigned stt_ms = 0;
+	char *heard = NULL;
+	struct turn t;
+	int rc;
+
+	turn_begin(c, &t, end_ms);
+	rc = stt_stream_end(utt, &heard, &stt_ms);
+	if (rc || !heard || !heard[0] || !turn_current(&t)) {
+		free(heard);
+		return; /* noise, a failed recognition (logged), or the caller went on talking */
+	}
+	log_info("call %llu: caller said \"%s\" (stt %u ms)", (unsigned long long)c->call_id, heard,
+		 stt_ms);
+	save_turn(c, "caller", heard, start_ms, (int)stt_ms, -1, -1, -1);
+	remember(c, LLM_USER, heard);
+	free(heard);
+
+	msgs[0].role = LLM_SYSTEM;
+	msgs[0].text = cf->system_prompt;
+	memcpy(msgs + 1, c->history, c->nhistory * sizeof(msgs[0]));
+	t.llm_start_ms = time_mono_ms();
+	rc = llm_chat(c->p->d.llm, msgs, c->nhistory + 1, &ctx, on_llm_text, &t, &reply);
+	if (turn_current(&t))
+		sentencer_flush(&t.sent);
+	if (rc && rc != ECANCELED && !t.spoke && turn_current(&t)) {
+		say(&t, llm_apology(), strlen(llm_apology()));
+		free(reply.text);
+		reply.text = strdup(llm_apology());
+	}
+	if (reply.text && reply.text[0]) {
+		int llm_ms = t.first_text_ms ? (int)(t.first_text_ms - t.llm_start_ms) : -1;
+		int resp_ms = t.first_audio_ms ? (int)(t.first_audio_ms - t.end_ms) : -1;
+		save_turn(c, "bot", reply.text, time_now_ms() - (time_mono_ms() - t.llm_start_ms),
+			  -1, llm_ms, t.spoke ? t.tts_ms : -1, resp_ms);
+		remember(c, LLM_ASSISTANT, reply.text);
+		if (resp_ms >= 0 && c->p->d.observe_response)
+			c->p->d.observe_response(c->p->d.observe_arg, resp_ms);
+		log_info("call %llu: bot answered in %d ms (llm %d ms, tts %d ms)%s",
+			 (unsigned long long)c->call_id, resp_ms, llm_ms, t.tts_ms,
+			 turn_current(&t) ? "" : ", interrupted");
+	}
+	if (reply.action == LLM_ACT_HANGUP && turn_current(&t))
+		wait_playback_then_hangup(c);
+	else if (reply.action == LLM_ACT_TRANSFER)
+		log_info("call %llu: the dialogue asked for a transfer (not available in this build)",
+			 (unsigned long long)c->call_id);
+	llm_reply_clear(&reply);
+}
+
+static void *conv_thread(void *arg)
+{
+	struct conv *c = arg;
+
+	greet(c);
+	for (;;) {
+		struct stt_stream *utt;
+		int64_t start_ms, end_ms;
+
+		pthread_mutex_lock(&c->lock);
+		while (!c->pending && !c->stop)
+			pthread_cond_wait(&c->cond, &c->lock);
+		if (c->stop) {
+			pthread_mutex_unlock(&c->lock);
+			break;
+		}
+		utt = c->pending;
+		start_ms = c->pending_start_ms;
+		end_ms = c->pending_end_ms;
+		c->pending = NULL;
+		atomic_store(&c->busy, true);
+		pthread_mutex_unlock(&c->lock);
+		answer(c, utt, start_ms, end_ms);
+		atomic_store(&c->busy, false);
+	}
+	conv_unref(c);
+	return NULL;
+}
+
+static void *on_start(void *harg, struct mediachan *mc, const struct media_call_info *ci)
+{
+	struct pipeline *p = harg;
+	struct vad_params vp;
+	struct conv *c = calloc(1, sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (!c)
+		return NULL;
+	c->p = p;
+	c->call_id = ci->call_id;
+	c->record = ci->record;
+	str_copy(c->caller, sizeof(c->caller), ci->caller ? ci->caller : "");
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	vad_params_default(&vp);
+	vp.silence_ms = (unsigned)p->d.conf->vad_silence_ms;
+	if (vad_alloc(&c->vad, &vp)) {
+		free(c);
+		return NULL;
+	}
+	c->mc = mediachan_ref(mc);
+	c->refs = 2; /* the media side until HANGUP, the thread until it ends */
+	pthread_mutex_lock(&p->lock);
+	p->live++;
+	pthread_mutex_unlock(&p->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, conv_thread, c) != 0) {
+		pthread_attr_destroy(&attr);
+		c->refs = 1;
+		conv_unref(c);
+		return NULL;
+	}
+	pthread_attr_destroy(&attr);
+	return c;
+}
+
+static void begin_utterance(struct conv *c)
+{
+	int16_t pre[8000];
+	size_t n;
+	int rc;
+
+	rc = stt_stream_begin(c->p->d.stt, c->p->phrases, &c->utt);
+	if (rc) {
+		log_warn("call %llu: cannot start recognition: %s", (unsigned long long)c->call_id,
+			 strerror(rc));
+		c->utt = NULL;
+		return;
+	}
+	c->utt_start_ms = time_now_ms();
+	n = vad_preroll(c->vad, pre, sizeof(pre) / sizeof(pre[0]));
+	if (n)
+		stt_stream_feed(c->utt, pre, n);
+}
+
+/* The caller talks while the bot speaks or thinks: stop the bot, take the new words. */
+static void check_barge_in(struct conv *c)
+{
+	const struct conf *cf = c->p->d.conf;
+
+	if (!cf->barge_in || c->barged || !vad_in_speech(c->vad) ||
+	    vad_speech_ms(c->vad) < (unsigned)cf->barge_in_min_ms)
+		return;
+	if (!mediachan_queued(c->mc) && !atomic_load(&c->busy))
+		return;
+	c->barged = true;
+	atomic_fetch_add(&c->gen, 1);
+	c->cancel = true;
+	mediachan_flush(c->mc);
+	log_info("call %llu: barge-in after %u ms of caller speech", (unsigned long long)c->call_id,
+		 vad_speech_ms(c->vad));
+}
+
+static void end_utterance(struct conv *c)
+{
+	int64_t end_ms = time_mono_ms() - c->p->d.conf->vad_silence_ms;
+
+	pthread_mutex_lock(&c->lock);
+	stt_stream_abort(c->pending); /* an unanswered older utterance is superseded */
+	c->pending = c->utt;
+	c->pending_start_ms = c->utt_start_ms;
+	c->pending_end_ms = end_ms;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	c->utt = NULL;
+	c->barged = false;
+}
+
+static void on_audio(void *carg, const int16_t *pcm, size_t n)
+{
+	struct conv *c = carg;
+	enum vad_event ev = vad_feed(c->vad, pcm, n);
+
+	if (ev == VAD_SPEECH_START)
+		begin_utterance(c);
+	else if (c->utt)
+		stt_stream_feed(c->utt, pcm, n);
+	check_barge_in(c);
+	if (ev == VAD_SPEECH_END && c->utt)
+		end_utterance(c);
+}
+
+static void on_event(void *carg, const struct media_event *ev)
+{
+	struct conv *c = carg;
+
+	if (ev->type == MEDIA_EV_DTMF) {
+		log_info("call %llu: DTMF %c", (unsigned long long)c->call_id, ev->digit);
+		return;
+	}
+	if (ev->type != MEDIA_EV_HANGUP)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	atomic_fetch_add(&c->gen, 1);
+	c->cancel = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	conv_unref(c);
+}
+
+static void collect_phrase(const char *phrase, void *arg)
+{
+	struct pipeline *p = arg;
+	char **ns;
+
+	if (p->nphrases + 1 >= PHRASES_MAX)
+		return;
+	ns = realloc(p->phrase_store, (p->nphrases + 2) * sizeof(*ns));
+	if (!ns)
+		return;
+	p->phrase_store = ns;
+	ns[p->nphrases] = strdup(phrase);
+	if (ns[p->nphrases])
+		p->nphrases++;
+	ns[p->nphrases] = NULL;
+}
+
+int pipeline_alloc(struct pipeline **out, const struct pipeline_deps *deps)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return ENOMEM;
+	p->d = *deps;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->idle, NULL);
+	/* The rules dialogue knows what callers may say: a grammar makes recognition robust. */
+	llm_phrases(p->d.llm, collect_phrase, p);
+	if (p->nphrases) {
+		collect_phrase("yes", p);
+		collect_phrase("no", p);
+		p->phrases = (const char **)p->phrase_store;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Every call got its HANGUP, so every thread is ending; backends are cancelled and polled
+ * about every 100 ms, an STT/TTS request may still take its own time-out. */
+static bool wait_idle(struct pipeline *p, int seconds)
+{
+	struct timespec deadline;
+	bool idle = true;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_mutex_lock(&p->lock);
+	while (p->live > 0) {
+		if (pthread_cond_timedwait(&p->idle, &p->lock, &deadline) == ETIMEDOUT) {
+			log_warn("pipeline: %d conversation(s) still busy at shutdown", p->live);
+			idle = false;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return idle;
+}
+
+static void on_drain(void *harg)
+{
+	wait_idle(harg, 10);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	if (!wait_idle(p, 1))
+		return; /* leaking beats freeing what a thread still uses */
+	for (size_t i = 0; i < p->nphrases; i++)
+		free(p->phrase_store[i]);
+	free(p->phrase_store);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->idle);
+	free(p);
+}
+
+void pipeline_handler(struct pipeline *p, struct media_handler *h)
+{
+	h->start = on_start;
+	h->audio = on_audio;
+	h->event = on_event;
+	h->drain = on_drain;
+	h->harg = p;
+}
