@@ -58,11 +58,13 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 30 
 	|| { cat "$P/server.log"; fail "PostgreSQL did not start"; }
 ok "PostgreSQL started on 127.0.0.1:$PORT with TLS"
 
-PSQL() { runuser -u postgres -- psql -h "$P" -p "$PORT" -v ON_ERROR_STOP=1 -qAt "$@"; }
+# psql runs as postgres: from a folder it may enter (the checkout may be private to root).
+PSQL() { (cd "$P" && runuser -u postgres -- psql -h "$P" -p "$PORT" -v ON_ERROR_STOP=1 -qAt "$@"); }
 OWNERPW=ownerPw$RANDOM$RANDOM
 APPPW=appPw$RANDOM$RANDOM
+install -m 0644 -o postgres "$REPO/contrib/postgres/setup.sql" "$P/setup.sql"
 PSQL -d postgres -v owner_password="$OWNERPW" -v app_password="$APPPW" \
-	-f "$REPO/contrib/postgres/setup.sql" >/dev/null || fail "contrib/postgres/setup.sql"
+	-f "$P/setup.sql" >/dev/null || fail "contrib/postgres/setup.sql"
 ok "setup.sql creates the roles and database"
 expect_eq "$(PSQL -d postgres -c "select string_agg(rolname||':'||rolsuper||rolcreatedb||rolcreaterole, ',' order by rolname) from pg_roles where rolname like 'callbot%'")" \
 	"callbot:falsefalsefalse,callbot_owner:falsefalsefalse" "roles are neither superuser nor creators"
