@@ -6,6 +6,7 @@
 #include "crypto/token.h"
 #include "store/data.h"
 #include "store/store.h"
+#include "web/settings.h"
 #include "web/web.h"
 
 #include <errno.h>
@@ -66,6 +67,19 @@ static int wait_for_signals(struct cli *cli, struct web *web)
 	}
 }
 
+/* Dashboard settings override the .env for their keys (docs/web.md). */
+static int apply_one_setting(struct store_setting *s, void *arg)
+{
+	struct conf *c = arg;
+	char err[256];
+
+	if (!setting_editable(s->key))
+		return 0;
+	if (conf_override(c, s->key, s->value ? s->value : "", err, sizeof(err)))
+		log_warn("serve: dashboard setting ignored: %s", err);
+	return 0;
+}
+
 struct serve {
 	struct callsvc *calls;
 	struct serve_ai ai;
@@ -123,6 +137,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	rc = cli_open_store(cli, &st);
 	if (rc)
 		goto out;
+	store_setting_list(st, apply_one_setting, &cli->conf);
 	if (callsvc_start(&sv.calls, &cli->conf, st)) {
 		fprintf(stderr, "callbot: cannot start SIP (see %s/callbot.log)\n",
 			cli->conf.log_dir);
@@ -131,7 +146,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	sv.ai.conf = &cli->conf;
 	if (cli->conf.bot_mode == BOT_AI) {
-		if (serve_ai_start(&sv.ai, &cli->conf, sv.calls)) {
+		if (serve_ai_start(&sv.ai, &cli->conf, sv.calls, st)) {
 			rc = EXIT_USAGE;
 			goto out;
 		}

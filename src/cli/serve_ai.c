@@ -32,7 +32,8 @@ static int fail(struct serve_ai *ai, const char *what, const char *err)
 	return EINVAL;
 }
 
-int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs)
+int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs,
+		   struct store *st)
 {
 	struct pipeline_deps d = { 0 };
 	struct media_handler h;
@@ -48,6 +49,7 @@ int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs
 	if ((rc = tts_engine_alloc(&ai->tts, c, err, sizeof(err))))
 		return fail(ai, "speech synthesis (TTS_BACKEND)", err[0] ? err : strerror(rc));
 	d.conf = c;
+	d.st = st;
 	d.stt = ai->stt;
 	d.llm = ai->llm;
 	d.tts = ai->tts;

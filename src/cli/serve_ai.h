@@ -23,7 +23,9 @@ struct serve_ai {
 
 /* Loads the engines named by STT_BACKEND, LLM_BACKEND and TTS_BACKEND and hands the
  * pipeline to cs. Errors name the key at fault, on stderr and in the log. */
-int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs);
+struct store;
+int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs,
+		   struct store *st);
 /* After callsvc_stop(): frees the pipeline and the engines. */
 void serve_ai_stop(struct serve_ai *ai);
 /* For POST /api/test_llm: a one-line answer from the configured (or named) backend. */

@@ -704,6 +704,18 @@ out:
 	return rc;
 }
 
+int conf_override(struct conf *c, const char *key, const char *value, char *err,
+		  size_t errsize)
+{
+	const struct conf_key *k = conf_key_find(key);
+
+	if (!k) {
+		snprintf(err, errsize, "%s: unknown key", key);
+		return EINVAL;
+	}
+	return conf_apply(c, k, value, "settings", err, errsize);
+}
+
 void conf_free(struct conf *c)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {

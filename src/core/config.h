@@ -93,6 +93,10 @@ struct conf_key {
  * errno of reading the file) and writes one line naming the key into err. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errsize);
 void conf_free(struct conf *c);
+/* Applies one value from another source (the dashboard's settings table) with the same
+ * validation as the .env; derived values are not recomputed, so use it for plain keys. */
+int conf_override(struct conf *c, const char *key, const char *value, char *err,
+		  size_t errsize);
 
 const struct conf_key *conf_keys(size_t *n);
 const struct conf_key *conf_key_find(const char *name);

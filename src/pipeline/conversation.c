@@ -57,6 +57,7 @@ struct conv {
 	int refs;
 
 	/* conversation thread only */
+	char *greeting, *system_prompt, *consent_notice; /* this call's texts */
 	struct llm_msg history[HISTORY_MAX];
 	size_t nhistory;
 	int seq;
@@ -86,6 +87,9 @@ static void conv_unref(struct conv *c)
 	vad_free(c->vad);
 	for (size_t i = 0; i < c->nhistory; i++)
 		free((char *)c->history[i].text);
+	free(c->greeting);
+	free(c->system_prompt);
+	free(c->consent_notice);
 	mediachan_unref(c->mc);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
@@ -189,6 +193,17 @@ static void turn_begin(struct conv *c, struct turn *t, int64_t end_ms)
 	sentencer_init(&t->sent, on_sentence, t);
 }
 
+/* A text the dashboard may override (settings table), else the configuration's. */
+static char *call_text(struct conv *c, const char *key, const char *fallback)
+{
+	char *v = NULL;
+
+	if (c->p->d.st && store_setting_get(c->p->d.st, key, &v) == 0 && v && *v)
+		return v;
+	free(v);
+	return strdup(fallback);
+}
+
 /* The greeting (and the consent notice) before the caller says anything. */
 static void greet(struct conv *c)
 {
@@ -196,18 +211,23 @@ static void greet(struct conv *c)
 	struct turn t;
 	char *text = NULL;
 
+	c->greeting = call_text(c, "GREETING", cf->greeting);
+	c->system_prompt = call_text(c, "SYSTEM_PROMPT", cf->system_prompt);
+	c->consent_notice = call_text(c, "CONSENT_NOTICE", cf->consent_notice);
+	if (!c->greeting || !c->system_prompt || !c->consent_notice)
+		return;
 	turn_begin(c, &t, time_mono_ms());
 	atomic_store(&c->busy, true);
-	if (cf->consent_mode != CONSENT_OFF && cf->consent_notice[0]) {
-		if (asprintf(&text, "%s %s", cf->consent_notice, cf->greeting) < 0)
+	if (cf->consent_mode != CONSENT_OFF && c->consent_notice[0]) {
+		if (asprintf(&text, "%s %s", c->consent_notice, c->greeting) < 0)
 			text = NULL;
 	} else {
-		text = strdup(cf->greeting);
+		text = strdup(c->greeting);
 	}
 	if (text) {
 		say(&t, text, strlen(text));
 		save_turn(c, "bot", text, time_now_ms(), -1, -1, t.tts_ms, -1);
-		remember(c, LLM_ASSISTANT, cf->greeting);
+		remember(c, LLM_ASSISTANT, c->greeting);
 		free(text);
 	}
 	atomic_store(&c->busy, false);
@@ -248,7 +268,7 @@ static void answer(struct conv *c, struct stt_stream *utt, int64_t start_ms, int
 	free(heard);
 
 	msgs[0].role = LLM_SYSTEM;
-	msgs[0].text = cf->system_prompt;
+	msgs[0].text = c->system_prompt ? c->system_prompt : cf->system_prompt;
 	memcpy(msgs + 1, c->history, c->nhistory * sizeof(msgs[0]));
 	t.llm_start_ms = time_mono_ms();
 	rc = llm_chat(c->p->d.llm, msgs, c->nhistory + 1, &ctx, on_llm_text, &t, &reply);

@@ -20,6 +20,7 @@ typedef void(pipeline_turn_h)(void *arg, void *record, const struct store_turn *
 
 struct pipeline_deps {
 	const struct conf *conf;
+	struct store *st;  /* optional: dashboard overrides of the spoken texts, per call */
 	struct stt_engine *stt;
 	struct llm *llm;
 	struct tts_engine *tts;

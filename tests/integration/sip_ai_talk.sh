@@ -19,6 +19,8 @@ reply: Sorry, I did not get that.
 RULES
 cb_start BOT_MODE=ai RULES_FILE="$WORK/test.rules" CONSENT_MODE=off GREETING="Hi there." \
 	VAD_SILENCE_MS=500
+# A greeting changed on the dashboard after start applies to the next call.
+sql "INSERT INTO settings(key, value, updated_at, updated_by) VALUES('GREETING', 'Hello from the dashboard.', '2026-01-01T00:00:00.000Z', 'admin')"
 MEDIA_PORT=$(free_port 2)
 capture_start "$WORK/talk.pcap" "udp and host 127.0.0.1 and (port $MEDIA_PORT or portrange $RTP_BASE-$((RTP_BASE + 39)))"
 sipp_run talk -sf "$SIPDIR/uac_talk.xml" -p "$(free_port 1)" -mp "$MEDIA_PORT" -m 1 \
@@ -38,7 +40,7 @@ PYEOF
 }
 turns="$(turn 0) / $(turn 1) / $(turn 2)"
 log "turns: $turns"
-[ "$(turn 0)" = "bot:Hi there." ] || die "no greeting turn: $turns"
+[ "$(turn 0)" = "bot:Hello from the dashboard." ] || die "no (dashboard) greeting turn: $turns"
 [ "$(turn 1)" = "caller:go forward ten meters" ] || die "the caller's words were not recognised: $turns"
 [ "$(turn 2)" = "bot:Moving forward ten meters now." ] || die "no rules answer: $turns"
 read -r stt llm tts resp < <(sql "SELECT t1.stt_ms, t2.llm_ms, t2.tts_ms, t2.response_ms FROM turns t1, turns t2 WHERE t1.seq=1 AND t2.seq=2" | tr '|' ' ')
