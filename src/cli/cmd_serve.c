@@ -9,7 +9,9 @@
 #include "web/settings.h"
 #include "web/web.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,6 +80,32 @@ static int apply_one_setting(struct store_setting *s, void *arg)
 	if (conf_override(c, s->key, s->value ? s->value : "", err, sizeof(err)))
 		log_warn("serve: dashboard setting ignored: %s", err);
 	return 0;
+}
+
+/* Where people reach this instance, printed once at start (no traffic: interface list). */
+static void print_how_to_call(const struct conf *c)
+{
+	struct ifaddrs *ifs = NULL;
+	char addr[INET_ADDRSTRLEN];
+	bool any = strcmp(c->sip_listen_hp.host, "0.0.0.0") == 0;
+
+	printf("callbot is running. Dashboard: http%s://%s/\n", c->web_tls_cert[0] ? "s" : "",
+	       c->web_listen);
+	if (!any || getifaddrs(&ifs) != 0) {
+		printf("Call it: sip:callbot@%s:%u\n", c->sip_listen_hp.host, c->sip_listen_hp.port);
+		fflush(stdout);
+		return;
+	}
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, addr,
+			  sizeof(addr));
+		printf("Call it: sip:callbot@%s:%u%s\n", addr, c->sip_listen_hp.port,
+		       strncmp(addr, "127.", 4) == 0 ? " (from this machine)" : "");
+	}
+	freeifaddrs(ifs);
+	fflush(stdout);
 }
 
 struct serve {
@@ -165,6 +193,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	__atomic_store_n(&sv.ai.web, web, __ATOMIC_RELEASE);
 	log_info("serve: callbot %s started", CALLBOT_VERSION);
+	print_how_to_call(&cli->conf);
 	rc = wait_for_signals(cli, web);
 out:
 	__atomic_store_n(&sv.ai.web, NULL, __ATOMIC_RELEASE);
