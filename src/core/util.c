@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,6 +188,40 @@ out:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+char *url_redact(const char *url)
+{
+	const char *p = url ? strstr(url, "://") : NULL, *at;
+	char *s;
+
+	if (!p)
+		return str_clone(url);
+	p += 3;
+	at = memchr(p, '@', strcspn(p, "/?#"));
+	if (!at)
+		return str_clone(url);
+	if (asprintf(&s, "%.*s%s", (int)(p - url), url, at + 1) < 0)
+		return NULL;
+	return s;
 }
 
 int64_t time_now_ms(void)

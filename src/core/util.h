@@ -24,6 +24,10 @@ char *path_join(const char *dir, const char *name);
 char *path_dirname(const char *path);
 /* Reads a whole file of at most max bytes; EFBIG if larger. Buffer is NUL-terminated. */
 int file_read_all(const char *path, size_t max, char **buf_out, size_t *len_out);
+/* Writes all of data, retrying on EINTR and short writes; 0 or errno. */
+int fd_write_all(int fd, const void *data, size_t len);
+/* The URL for log lines, without credentials (user:password@); malloc'd. */
+char *url_redact(const char *url);
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t time_now_ms(void);
 int64_t time_mono_ms(void);

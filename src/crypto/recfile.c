@@ -1,5 +1,6 @@
 /* recfile.c - encrypted recording files (format in recfile.h and docs/security.md). */
 #include "crypto/recfile.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,24 +30,6 @@ struct recfile {
 	size_t n;
 	uint8_t buf[HDR_LEN + RECFILE_CHUNK];
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 static int read_all(int fd, void *data, size_t len, size_t *got)
 {
@@ -124,9 +107,9 @@ static int emit(struct recfile *rf, bool last)
 		goto out;
 	}
 	put_be32(len4, (uint32_t)binlen);
-	err = write_all(rf->fd, len4, sizeof(len4));
+	err = fd_write_all(rf->fd, len4, sizeof(len4));
 	if (!err)
-		err = write_all(rf->fd, bin, binlen);
+		err = fd_write_all(rf->fd, bin, binlen);
 	if (!err) {
 		rf->seq++;
 		rf->n = 0;
@@ -159,7 +142,7 @@ int recfile_create(struct recfile **out, const char *path, const struct fernet_k
 		free(rf);
 		return err;
 	}
-	err = write_all(rf->fd, RECFILE_MAGIC, RECFILE_MAGIC_LEN);
+	err = fd_write_all(rf->fd, RECFILE_MAGIC, RECFILE_MAGIC_LEN);
 	if (err) {
 		close(rf->fd);
 		unlink(path);

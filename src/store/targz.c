@@ -1,5 +1,6 @@
 /* targz.c - a minimal .tar.gz writer: ustar headers, gzip of stored deflate blocks. */
 #include "store/targz.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -39,21 +40,7 @@ static void crc_init(void)
 
 static int write_fd(void *arg, const void *data, size_t len)
 {
-	int fd = *(int *)arg;
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return fd_write_all(*(int *)arg, data, len);
 }
 
 /* One non-final stored block with what is pending. */

@@ -41,23 +41,6 @@ struct answer {
 	bool too_big;
 };
 
-/* The URL for log lines: credentials in it (user:password@) are left out. */
-static char *url_shown(const char *url)
-{
-	const char *p = url ? strstr(url, "://") : NULL, *at;
-	char *s;
-
-	if (!p)
-		return str_clone(url);
-	p += 3;
-	at = memchr(p, '@', strcspn(p, "/?#"));
-	if (!at)
-		return str_clone(url);
-	if (asprintf(&s, "%.*s%s", (int)(p - url), url, at + 1) < 0)
-		return NULL;
-	return s;
-}
-
 static void http_free(void *p)
 {
 	struct http_stt *e = p;
@@ -107,7 +90,7 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 	} else if (asprintf(&e->url, "%.*s%s", (int)blen, base, HTTP_PATH) < 0) {
 		e->url = NULL;
 	}
-	e->shown = url_shown(e->url);
+	e->shown = url_redact(e->url);
 	e->model = str_clone(c->stt_model && *c->stt_model ? c->stt_model : "whisper-1");
 	e->lang = str_clone(c->language && *c->language ? c->language : "en");
 	if (e->lang)

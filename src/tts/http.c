@@ -51,23 +51,6 @@ struct rx {
 	const char *bad; /* why the audio could not be decoded */
 };
 
-/* The URL for log lines: credentials in it (user:password@) are left out. */
-static char *url_shown(const char *url)
-{
-	const char *p = url ? strstr(url, "://") : NULL, *at;
-	char *s;
-
-	if (!p)
-		return str_clone(url);
-	p += 3;
-	at = memchr(p, '@', strcspn(p, "/?#"));
-	if (!at)
-		return str_clone(url);
-	if (asprintf(&s, "%.*s%s", (int)(p - url), url, at + 1) < 0)
-		return NULL;
-	return s;
-}
-
 static void http_free(void *p)
 {
 	struct http_tts *e = p;
@@ -133,7 +116,7 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 	} else if (asprintf(&e->url, "%.*s%s", (int)blen, base, HTTP_PATH) < 0) {
 		e->url = NULL;
 	}
-	e->shown = url_shown(e->url);
+	e->shown = url_redact(e->url);
 	e->voice = str_clone(c->tts_voice && *c->tts_voice ? c->tts_voice : HTTP_DEFAULT_VOICE);
 	e->speed = c->tts_rate > 0 ? c->tts_rate / 175.0 : 1.0;
 	e->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
