@@ -629,7 +629,7 @@ int callsvc_start(struct callsvc **out, const struct conf *c, struct store *st)
 	}
 	err = mediaworker_start(&cs->mw, &cs->bot);
 	if (!err)
-		err = recorder_start(&cs->recorder);
+		err = recorder_start(&cs->recorder, st ? store_keyring(st) : NULL);
 	if (!err)
 		err = callstore_start(&cs->rows, st);
 	if (err) {

@@ -9,7 +9,9 @@
 struct recorder;
 struct recording;
 
-int recorder_start(struct recorder **out);
+struct fernet_keyring;
+/* kr (may be NULL, must outlive the recorder): recordings are encrypted recfiles. */
+int recorder_start(struct recorder **out, const struct fernet_keyring *kr);
 /* Writes what is queued, then stops the thread. */
 void recorder_stop(struct recorder *r);
 

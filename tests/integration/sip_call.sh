@@ -2,7 +2,7 @@
 # sip_call.sh - sipp calls callbot (BOT_MODE=echo) over UDP and then TCP:
 # 180 + 200 with valid SDP, RTP both ways with steady 20 ms spacing, RFC 4733
 # DTMF reaches the call, BYE from the caller ends it, the call row is complete
-# and the recording is a 0600 stereo WAV with the echo on the right channel.
+# and the recording is a 0600 stereo WAV (encrypted at rest) with the echo on the right channel.
 source "$(dirname "$0")/sip/lib.sh"
 
 cb_init
@@ -87,6 +87,10 @@ echo "$ROWS" | while IFS='|' read -r caller callee status reason cid st an en re
 	[ "$(stat -c %a "$rec")" = 600 ] || die "recording mode is not 0600"
 done
 REC=$(sql "select recording_path from calls where id = 1")
+# ENCRYPTION_KEY is set by init: the file on disk is encrypted; callbot decrypt reads it.
+head -c 4 "$REC" | grep -q RIFF && die "recording stored in clear although ENCRYPTION_KEY is set"
+"$CALLBOT" --config "$WORK/.env" decrypt "$REC" >"$WORK/rec.wav" || die "cannot decrypt $REC"
+REC=$WORK/rec.wav
 "$PY" - "$REC" <<'PYEOF' || die "recording check failed"
 import sys, wave, struct
 w = wave.open(sys.argv[1])

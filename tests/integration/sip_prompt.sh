@@ -29,6 +29,10 @@ assert 1.5 <= big <= 3.5, "expected one ~2 s pause while on hold"
 assert sum(1 for g, _ in gaps if g > 0.5) == 1
 PYEOF
 REC=$(sql "select recording_path from calls where id = 1")
+# ENCRYPTION_KEY is set by init: the file on disk is encrypted; callbot decrypt reads it.
+head -c 4 "$REC" | grep -q RIFF && die "recording stored in clear although ENCRYPTION_KEY is set"
+"$CALLBOT" --config "$WORK/.env" decrypt "$REC" >"$WORK/rec.wav" || die "cannot decrypt $REC"
+REC=$WORK/rec.wav
 "$PY" - "$REC" <<'PYEOF' || die "greeting not heard in the recording"
 import struct, sys, wave
 w = wave.open(sys.argv[1])

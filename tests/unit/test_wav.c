@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "crypto/recfile.h"
 #include "media/recorder.h"
 #include "media/wav.h"
 
@@ -100,7 +101,7 @@ static void test_recorder_thread(void **state)
 
 	(void)state;
 	tmpname(path, sizeof(path), "rec");
-	assert_int_equal(recorder_start(&r), 0);
+	assert_int_equal(recorder_start(&r, NULL), 0);
 	rec = recording_open(r, path);
 	assert_non_null(rec);
 	for (int f = 0; f < 50; f++) {
@@ -121,12 +122,59 @@ static void test_recorder_thread(void **state)
 	unlink(path);
 }
 
+static void test_recorder_encrypted(void **state)
+{
+	static const char key[] = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
+	struct fernet_keyring *kr;
+	struct recorder *r;
+	struct recording *rec;
+	char path[128];
+	int16_t a[160], b[160];
+	uint8_t *wav, raw[4096];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(fernet_keyring_parse(&kr, key), 0);
+	tmpname(path, sizeof(path), "enc");
+	assert_int_equal(recorder_start(&r, kr), 0);
+	rec = recording_open(r, path);
+	assert_non_null(rec);
+	for (int fr = 0; fr < 50; fr++) {
+		for (int i = 0; i < 160; i++) {
+			a[i] = (int16_t)(fr * 100 + i);
+			b[i] = (int16_t)-(fr * 100 + i);
+		}
+		recording_frame(rec, a, b);
+	}
+	recording_close(rec);
+	recorder_stop(r);
+	/* On disk: a recfile, no WAV header, no PCM in clear. */
+	assert_true(recfile_is(path));
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	assert_null(memmem(raw, n, "RIFF", 4));
+	/* Read back: the same WAV as the plain writer makes, sizes completed. */
+	assert_int_equal(recfile_read_all(path, kr, false, &wav, &n, NULL), 0);
+	assert_int_equal(n, 44 + 50 * 640);
+	assert_memory_equal(wav, "RIFF", 4);
+	assert_int_equal(le32(wav + 40), 50 * 640);
+	assert_int_equal((int16_t)le16(wav + 44 + (7 * 160 + 3) * 4), 703);
+	assert_int_equal((int16_t)le16(wav + 44 + (7 * 160 + 3) * 4 + 2), -703);
+	free(wav);
+	fernet_keyring_free(kr);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_and_data),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_recorder_thread),
+		cmocka_unit_test(test_recorder_encrypted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
