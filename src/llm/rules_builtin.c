@@ -16,7 +16,7 @@ const char rules_builtin_en[] =
 	"reply: You are calling from {caller}.\n"
 	"\n"
 	"[human]\n"
-	"match: operator | human | real person | an agent | somebody | someone\n"
+	"match: operator | human | real person | an agent | somebody | someone | dtmf 0\n"
 	"reply: Let me put you through to a colleague.\n"
 	"action: transfer\n"
 	"\n"

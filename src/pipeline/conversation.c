@@ -49,6 +49,7 @@ struct conv {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct stt_stream *pending;
+	char pending_keys[12];  /* or a DTMF key to answer, as "dtmf 1", "dtmf star" */
 	int64_t pending_start_ms, pending_end_ms;
 	bool stop;
 	atomic_uint gen;        /* bumped by barge-in: the turn in progress is dropped */
@@ -244,7 +245,9 @@ static void wait_playback_then_hangup(struct conv *c)
 	mediachan_hangup(c->mc);
 }
 
-static void answer(struct conv *c, struct stt_stream *utt, int64_t start_ms, int64_t end_ms)
+/* Answers an utterance (utt) or a key press (keys, e.g. "dtmf 0": rules can match it). */
+static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int64_t start_ms,
+		   int64_t end_ms)
 {
 	const struct conf *cf = c->p->d.conf;
 	struct llm_msg msgs[HISTORY_MAX + 1];
@@ -256,14 +259,19 @@ static void answer(struct conv *c, struct stt_stream *utt, int64_t start_ms, int
 	int rc;
 
 	turn_begin(c, &t, end_ms);
-	rc = stt_stream_end(utt, &heard, &stt_ms);
+	if (keys) {
+		heard = strdup(keys);
+		rc = heard ? 0 : ENOMEM;
+	} else {
+		rc = stt_stream_end(utt, &heard, &stt_ms);
+	}
 	if (rc || !heard || !heard[0] || !turn_current(&t)) {
 		free(heard);
 		return; /* noise, a failed recognition (logged), or the caller went on talking */
 	}
 	log_info("call %llu: caller said \"%s\" (stt %u ms)", (unsigned long long)c->call_id, heard,
 		 stt_ms);
-	save_turn(c, "caller", heard, start_ms, (int)stt_ms, -1, -1, -1);
+	save_turn(c, "caller", heard, start_ms, keys ? -1 : (int)stt_ms, -1, -1, -1);
 	remember(c, LLM_USER, heard);
 	free(heard);
 
@@ -306,22 +314,25 @@ static void *conv_thread(void *arg)
 	greet(c);
 	for (;;) {
 		struct stt_stream *utt;
+		char keys[sizeof(c->pending_keys)];
 		int64_t start_ms, end_ms;
 
 		pthread_mutex_lock(&c->lock);
-		while (!c->pending && !c->stop)
+		while (!c->pending && !c->pending_keys[0] && !c->stop)
 			pthread_cond_wait(&c->cond, &c->lock);
 		if (c->stop) {
 			pthread_mutex_unlock(&c->lock);
 			break;
 		}
 		utt = c->pending;
+		memcpy(keys, c->pending_keys, sizeof(keys));
 		start_ms = c->pending_start_ms;
 		end_ms = c->pending_end_ms;
 		c->pending = NULL;
+		c->pending_keys[0] = '\0';
 		atomic_store(&c->busy, true);
 		pthread_mutex_unlock(&c->lock);
-		answer(c, utt, start_ms, end_ms);
+		answer(c, keys[0] ? NULL : utt, keys[0] ? keys : NULL, start_ms, end_ms);
 		atomic_store(&c->busy, false);
 	}
 	conv_unref(c);
@@ -410,6 +421,7 @@ static void end_utterance(struct conv *c)
 
 	pthread_mutex_lock(&c->lock);
 	stt_stream_abort(c->pending); /* an unanswered older utterance is superseded */
+	c->pending_keys[0] = '\0';
 	c->pending = c->utt;
 	c->pending_start_ms = c->utt_start_ms;
 	c->pending_end_ms = end_ms;
@@ -433,12 +445,33 @@ static void on_audio(void *carg, const int16_t *pcm, size_t n)
 		end_utterance(c);
 }
 
+/* A key press is an answer of its own ("press 0 for an operator"), and interrupts the bot. */
+static void on_dtmf(struct conv *c, char digit)
+{
+	log_info("call %llu: DTMF %c", (unsigned long long)c->call_id, digit);
+	if (mediachan_queued(c->mc) || atomic_load(&c->busy)) {
+		atomic_fetch_add(&c->gen, 1);
+		c->cancel = true;
+		mediachan_flush(c->mc);
+	}
+	pthread_mutex_lock(&c->lock);
+	stt_stream_abort(c->pending);
+	c->pending = NULL;
+	/* Words the rules can match: '*' and '#' would be dropped as punctuation. */
+	snprintf(c->pending_keys, sizeof(c->pending_keys), "dtmf %s",
+		 digit == '*' ? "star" : digit == '#' ? "hash" : (char[]){ digit, '\0' });
+	c->pending_start_ms = time_now_ms();
+	c->pending_end_ms = time_mono_ms();
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void on_event(void *carg, const struct media_event *ev)
 {
 	struct conv *c = carg;
 
 	if (ev->type == MEDIA_EV_DTMF) {
-		log_info("call %llu: DTMF %c", (unsigned long long)c->call_id, ev->digit);
+		on_dtmf(c, ev->digit);
 		return;
 	}
 	if (ev->type != MEDIA_EV_HANGUP)
@@ -457,6 +490,8 @@ static void collect_phrase(const char *phrase, void *arg)
 	struct pipeline *p = arg;
 	char **ns;
 
+	if (strncmp(phrase, "dtmf ", 5) == 0)
+		return; /* key presses, not words */
 	if (p->nphrases + 1 >= PHRASES_MAX)
 		return;
 	ns = realloc(p->phrase_store, (p->nphrases + 2) * sizeof(*ns));
