@@ -11,8 +11,11 @@ LOGFILE as one JSON line. The behaviour is chosen by the last user message:
   "mode:cut"      - stream two words, then close without the end marker
   "mode:flaky"    - fail with 500 on the first request of this text, succeed after
   anything else   - reply "You said: <text>. Second sentence here." token by token
+The environment variable FAKE_LLM_MODE (e.g. "500", "garbage", "hang") applies one of the
+modes above to every request, whatever was said (for tests that speak over SIP).
 """
 import json
+import os
 import socketserver
 import sys
 import time
@@ -37,6 +40,8 @@ class Handler(BaseHTTPRequestHandler):
                                     "body": body}) + "\n")
         users = [m["content"] for m in body.get("messages", []) if m.get("role") == "user"]
         said = users[-1] if users else ""
+        if os.environ.get("FAKE_LLM_MODE"):
+            said = "mode:%s %s" % (os.environ["FAKE_LLM_MODE"], said)
         openai = self.path.endswith("/chat/completions")
         if "mode:flaky" in said:
             seen[said] = seen.get(said, 0) + 1
@@ -91,6 +96,5 @@ if __name__ == "__main__":
     srv = Server(("127.0.0.1", 0), Handler)
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     srv.serve_forever()
