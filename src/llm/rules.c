@@ -138,7 +138,6 @@ static int finish_rule(struct rules *rs, unsigned line, char *err, size_t errsiz
 	if (strcmp(r->name, "fallback") == 0) {
 		if (r->nphrases)
 			return fail(err, errsize, r->line, "[fallback] takes no match:");
-		rs->fallback = r;
 	} else if (!r->nphrases) {
 		return fail(err, errsize, r->line, "rule has no match:");
 	}
@@ -226,6 +225,11 @@ int rules_parse(struct rules **out, const char *text, size_t len, char *err, siz
 	}
 	if (!rc)
 		rc = finish_rule(rs, line, err, errsize);
+	/* Found only now: rs->v moves while rules are added. */
+	for (size_t i = 0; !rc && i < rs->n; i++) {
+		if (strcmp(rs->v[i].name, "fallback") == 0)
+			rs->fallback = &rs->v[i];
+	}
 	if (!rc && !rs->fallback)
 		rc = fail(err, errsize, line, "no [fallback] rule (what to say when nothing matches)");
 out:

@@ -126,6 +126,24 @@ static void test_custom_rules_and_order(void **state)
 	rules_free(r);
 }
 
+/* [fallback] before other rules: it must survive the rule array growing. */
+static void test_fallback_first(void **state)
+{
+	const char *text = "[fallback]\nreply: Fallback here.\n[a]\nmatch: alpha\nreply: A.\n"
+			   "[b]\nmatch: beta\nreply: B.\n[c]\nmatch: gamma\nreply: C.\n"
+			   "[d]\nmatch: delta\nreply: D.\n[e]\nmatch: eps\nreply: E.\n";
+	struct rules *r = NULL;
+	enum llm_action act;
+	char err[256], *s;
+
+	(void)state;
+	assert_int_equal(rules_parse(&r, text, strlen(text), err, sizeof(err)), 0);
+	s = answer(r, "nothing matches", &act);
+	assert_string_equal(s, "Fallback here.");
+	free(s);
+	rules_free(r);
+}
+
 static void test_missing_file(void **state)
 {
 	struct rules *r = NULL;
@@ -143,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_phrases_for_grammar),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_custom_rules_and_order),
+		cmocka_unit_test(test_fallback_first),
 		cmocka_unit_test(test_missing_file),
 	};
 	setenv("TZ", "UTC", 1);
