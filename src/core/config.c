@@ -177,6 +177,21 @@ static int check_language(const char *v, const char **why)
 	return EINVAL;
 }
 
+/* NODE_ID: stored with each call (at most 63 bytes, see store_set_node). */
+static int check_node_id(const char *v, const char **why)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++) {
+		if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+			break;
+	}
+	if (!v[i] && i < 64)
+		return 0;
+	*why = "expected at most 63 letters, digits, '.', '_' or '-'";
+	return EINVAL;
+}
+
 #define O(field) offsetof(struct conf, field)
 #define STR(n, f, d, chk, h) { n, CONF_STR, d, O(f), NULL, 0, 0, chk, false, h }
 #define PATH(n, f, d, h) { n, CONF_STR, d, O(f), NULL, 0, 0, NULL, true, h }
@@ -260,6 +275,8 @@ static const struct conf_key keys[] = {
 	PATH("LOG_DIR", log_dir, "logs", "access.log and callbot.log"),
 	ENUM("LOG_LEVEL", log_level, "info", log_levels, "debug, info, warn or error"),
 	STR("ALERT_WEBHOOK", alert_webhook, "", check_url, "URL receiving JSON alert events"),
+	STR("NODE_ID", node_id, "", check_node_id,
+	    "this node's name, stored with each call; empty = the host name"),
 };
 
 const struct conf_key *conf_keys(size_t *n)
@@ -616,9 +633,26 @@ static int resolve_paths(struct conf *c)
 	return 0;
 }
 
+/* The host name as a NODE_ID (cut at the first character NODE_ID refuses). */
+static const char *host_name(char *buf, size_t size)
+{
+	size_t i;
+
+	if (gethostname(buf, size) != 0)
+		buf[0] = '\0';
+	buf[size - 1] = '\0';
+	for (i = 0; buf[i] && i < 63; i++) {
+		if (!isalnum((unsigned char)buf[i]) && !strchr("._-", buf[i]))
+			break;
+	}
+	buf[i] = '\0';
+	return buf[0] ? buf : "callbot";
+}
+
 /* Values that depend on other keys, and checks that span several keys. */
 static int derive(struct conf *c, bool listen_set, char *err, size_t errsize)
 {
+	char hostname[256];
 	int rc;
 
 	if (c->sip_transport == SIP_TP_TLS && !listen_set) {
@@ -631,7 +665,8 @@ static int derive(struct conf *c, bool listen_set, char *err, size_t errsize)
 	hostport_parse(c->web_listen, &c->web_listen_hp);
 	hostport_parse(c->sip_server, &c->sip_server_hp);
 	if ((rc = fill_default(c, "SIP_DOMAIN", c->sip_server_hp.host)) ||
-	    (rc = fill_default(c, "SIP_AUTH_USER", c->sip_username)))
+	    (rc = fill_default(c, "SIP_AUTH_USER", c->sip_username)) ||
+	    (rc = fill_default(c, "NODE_ID", host_name(hostname, sizeof(hostname)))))
 		return rc;
 	parse_port_range(c->rtp_ports, &c->rtp_port_min, &c->rtp_port_max);
 	if ((rc = cidr_list_parse(c->sip_allow_from, &c->sip_allow, &c->sip_allow_n)) ||

@@ -60,6 +60,7 @@ struct conf {
 	char *log_dir;
 	int log_level;
 	char *alert_webhook;
+	char *node_id;   /* NODE_ID; empty in the file = the host name */
 
 	/* Derived at load time. */
 	struct hostport sip_server_hp, sip_listen_hp, web_listen_hp;

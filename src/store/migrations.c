@@ -80,6 +80,13 @@ static const struct store_migration sqlite_migrations[] = {
 	" ip_address TEXT);"
 	"CREATE INDEX audit_log_timestamp ON audit_log(timestamp);"
 	},
+	{ 2, "node id on calls",
+	/* the node (NODE_ID) that handled the call: crash recovery closes
+	 * only its own node's open calls (docs/reliability.md); the partial
+	 * index keeps that lookup small however many calls are stored */
+	"ALTER TABLE calls ADD COLUMN node_id TEXT;"
+	"CREATE INDEX calls_open ON calls(node_id) WHERE ended_at IS NULL;"
+	},
 };
 
 const struct store_migrations store_migrations_sqlite = {
@@ -157,6 +164,13 @@ static const struct store_migration pg_migrations[] = {
 	" details TEXT,"
 	" ip_address TEXT);"
 	"CREATE INDEX audit_log_timestamp ON audit_log(timestamp);"
+	},
+	{ 2, "node id on calls",
+	/* the node (NODE_ID) that handled the call: crash recovery closes
+	 * only its own node's open calls (docs/reliability.md); the partial
+	 * index keeps that lookup small however many calls are stored */
+	"ALTER TABLE calls ADD COLUMN node_id TEXT;"
+	"CREATE INDEX calls_open ON calls(node_id) WHERE ended_at IS NULL;"
 	},
 };
 

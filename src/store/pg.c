@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/alert.h"
 #include "core/log.h"
 #include "store/store_impl.h"
 #include "store/time_iso.h"
@@ -136,6 +137,7 @@ static int reconnect(struct pg_store *s)
 		PQreset(s->conn);
 		if (PQstatus(s->conn) == CONNECTION_OK) {
 			log_info("store: PostgreSQL connection restored");
+			alert_state("database_down", "database_restored", true, NULL);
 			return 0;
 		}
 		usleep((useconds_t)delay * 1000);
@@ -144,6 +146,8 @@ static int reconnect(struct pg_store *s)
 			delay *= 2;
 	}
 	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(s->conn));
+	alert_state("database_down", "database_restored", false,
+		    "{\"error\":\"cannot reconnect to PostgreSQL\"}");
 	return EIO;
 }
 
@@ -889,11 +893,12 @@ static int pg_call_insert(struct store *st, const struct store_call *c, int64_t 
 	struct params p = { .n = 0 };
 
 	p_call_fields(&p, c);
+	p_str(&p, st->node);
 	return insert_id(pg(st), "call insert",
 			 "INSERT INTO calls(sip_call_id, caller, callee, started_at, answered_at,"
-			 " ended_at, status, end_reason, consent, recording_path)"
-			 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id", &p, id_out,
-			 false);
+			 " ended_at, status, end_reason, consent, recording_path, node_id)"
+			 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+			 &p, id_out, false);
 }
 
 static int pg_call_update(struct store *st, const struct store_call *c)
@@ -1026,7 +1031,8 @@ static int pg_call_stats(struct store *st, int64_t from_ms, struct store_call_st
 			" (SELECT round(avg(t.response_ms)) FROM turns t JOIN calls c"
 			"  ON c.id = t.call_id WHERE ($1::timestamptz IS NULL OR c.started_at >= $1)"
 			"  AND t.response_ms IS NOT NULL),"
-			" (SELECT count(*) FROM calls WHERE status IN ('active', 'ringing')"
+			" (SELECT count(*) FROM calls"
+			" WHERE status IN ('active', 'ringing', 'in_progress')"
 			"  AND ended_at IS NULL)", &p, &r);
 	if (!err) {
 		out->calls = col_i64(r, 0, 0);
@@ -1158,6 +1164,24 @@ static int pg_call_anonymize(struct store *st, int64_t id, int64_t *turns_cleare
 	return err;
 }
 
+static int pg_close_crashed(struct store *st, const char *node, int64_t now_ms,
+			    int64_t *closed)
+{
+	struct params p = { .n = 0 };
+
+	p_str(&p, node);
+	p_time(&p, now_ms);
+	/* one statement: a retry after a lost reply finds nothing left open */
+	return exec_change(pg(st), "close crashed calls",
+			   "UPDATE calls c SET ended_at = coalesce((SELECT max(t.started_at)"
+			   " FROM turns t WHERE t.call_id = c.id), c.answered_at, c.started_at,"
+			   " $2::timestamptz),"
+			   " status = CASE WHEN c.answered_at IS NULL THEN 'failed'"
+			   " ELSE 'completed' END, end_reason = 'crash'"
+			   " WHERE c.ended_at IS NULL AND (c.node_id = $1 OR c.node_id IS NULL)",
+			   &p, closed);
+}
+
 static int pg_audit_redact(struct store *st, const char *text, const char *replacement,
 			   int64_t *rows)
 {
@@ -1227,5 +1251,6 @@ const struct store_backend store_pg_backend = {
 	.call_anonymize = pg_call_anonymize,
 	.audit_redact = pg_audit_redact,
 	.scrub = pg_scrub,
+	.close_crashed = pg_close_crashed,
 	.backup = NULL,
 };

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/alert.h"
 #include "core/log.h"
 #include "store/data.h"
 #include "store/time_iso.h"
@@ -32,8 +33,10 @@ static void run_once(struct retention *r)
 	struct data_purge_counts n;
 	int err = data_purge(&dc, r->days, store_time_now(), &n);
 
-	if (err)
+	if (err) {
 		log_error("retention: purge failed: %s (retried in an hour)", strerror(err));
+		alert_emit_msg("retention_failed", strerror(err));
+	}
 	else if (n.calls || n.files)
 		log_info("retention: purged %" PRId64 " calls, %" PRId64 " turns, %" PRId64
 			 " recordings, %" PRId64 " stray files older than %d days",

@@ -80,7 +80,8 @@
 	  " LIMIT ?1 OFFSET ?2") \
 	X(CALL_INSERT, "INSERT INTO calls(sip_call_id, caller, callee," \
 	  " started_at, answered_at, ended_at, status, end_reason, consent," \
-	  " recording_path) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)") \
+	  " recording_path, node_id)" \
+	  " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
 	X(CALL_UPDATE, "UPDATE calls SET sip_call_id = ?2, caller = ?3," \
 	  " callee = ?4, started_at = ?5, answered_at = ?6, ended_at = ?7," \
 	  " status = ?8, end_reason = ?9, consent = ?10, recording_path = ?11" \
@@ -96,7 +97,8 @@
 	  " (SELECT avg(t.response_ms) FROM turns t JOIN calls c" \
 	  "  ON c.id = t.call_id WHERE (?1 IS NULL OR c.started_at >= ?1)" \
 	  "  AND t.response_ms IS NOT NULL)," \
-	  " (SELECT count(*) FROM calls WHERE status IN ('active', 'ringing')" \
+	  " (SELECT count(*) FROM calls" \
+	  "  WHERE status IN ('active', 'ringing', 'in_progress')" \
 	  "  AND ended_at IS NULL)") \
 	X(TURN_INSERT, "INSERT INTO turns(call_id, seq, role, text, started_at," \
 	  " stt_ms, llm_ms, tts_ms, response_ms)" \
@@ -117,6 +119,12 @@
 	  " recording_path = NULL WHERE id = ?1") \
 	X(TURNS_CLEAR, "UPDATE turns SET text = NULL WHERE call_id = ?1" \
 	  " AND text IS NOT NULL") \
+	X(CLOSE_CRASHED, "UPDATE calls SET" \
+	  " ended_at = coalesce((SELECT max(t.started_at) FROM turns t" \
+	  "  WHERE t.call_id = calls.id), answered_at, started_at, ?2)," \
+	  " status = CASE WHEN answered_at IS NULL THEN 'failed'" \
+	  "  ELSE 'completed' END, end_reason = 'crash'" \
+	  " WHERE ended_at IS NULL AND (node_id = ?1 OR node_id IS NULL)") \
 	X(AUDIT_REDACT, "UPDATE audit_log SET details = replace(details, ?1, ?2)" \
 	  " WHERE instr(details, ?1) > 0")
 
@@ -1199,7 +1207,9 @@ static int sq_call_insert(struct store *st, const struct store_call *c,
 	pthread_mutex_lock(&s->lock);
 	err = sq_prepare(s, Q_CALL_INSERT, &q);
 	if (!err)
-		err = exec_bound(s, q, Q_CALL_INSERT, bind_call(q, c), id_out);
+		err = exec_bound(s, q, Q_CALL_INSERT,
+				 bind_call(q, c) | bind_str(q, 12, st->node),
+				 id_out);
 	sq_done(q);
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -1641,6 +1651,27 @@ static int sq_scrub(struct store *st)
 	return rc == SQLITE_OK ? 0 : sq_fail(s, "checkpoint", rc);
 }
 
+static int sq_close_crashed(struct store *st, const char *node,
+			    int64_t now_ms, int64_t *closed)
+{
+	struct sqlite_store *s = sq(st);
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sq_prepare(s, Q_CLOSE_CRASHED, &q);
+	if (!err)
+		err = sq_bound(s, q_name[Q_CLOSE_CRASHED],
+			       bind_str(q, 1, node) | bind_time(q, 2, now_ms));
+	if (!err)
+		err = sq_run(s, q, q_name[Q_CLOSE_CRASHED]);
+	if (!err)
+		*closed = sqlite3_changes64(s->db);
+	sq_done(q);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
 static int sq_backup(struct store *st, const char *path)
 {
 	struct sqlite_store *s = sq(st);
@@ -1733,5 +1764,6 @@ const struct store_backend store_sqlite_backend = {
 	.call_anonymize = sq_call_anonymize,
 	.audit_redact = sq_audit_redact,
 	.scrub = sq_scrub,
+	.close_crashed = sq_close_crashed,
 	.backup = sq_backup,
 };

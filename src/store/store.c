@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "crypto/fernet.h"
 #include "store/store_impl.h"
+#include "store/time_iso.h"
 
 /* A new backend is one file and one line here. */
 static const struct store_backend *const backends[] = {
@@ -396,6 +397,49 @@ int store_audit_list(struct store *st, int64_t offset, int limit,
 		free(((struct store_audit_row *)rowbuf_at(&b, i))->details);
 	free(b.rows);
 	return err;
+}
+
+/* Nodes */
+
+int store_set_node(struct store *st, const char *node_id)
+{
+	size_t n = node_id ? strlen(node_id) : 0;
+
+	if (!st || n >= sizeof(st->node))
+		return EINVAL;
+	memcpy(st->node, n ? node_id : "", n + 1);
+	return 0;
+}
+
+const char *store_node(const struct store *st)
+{
+	return st ? st->node : "";
+}
+
+int store_close_crashed_calls(struct store *st, const char *node_id,
+			      int64_t *closed)
+{
+	int64_t n = 0;
+	int err;
+
+	if (closed)
+		*closed = 0;
+	if (!st)
+		return EINVAL;
+	if (!node_id)
+		node_id = st->node;
+	if (strlen(node_id) >= sizeof(st->node))
+		return EINVAL;
+	err = st->be->close_crashed(st, node_id, store_time_now(), &n);
+	if (err)
+		return err;
+	if (n)
+		log_warn("store: closed %lld call(s) left open by a crash"
+			 " (node %s)", (long long)n,
+			 node_id[0] ? node_id : "(none)");
+	if (closed)
+		*closed = n;
+	return 0;
 }
 
 /* Calls */

@@ -45,6 +45,30 @@ const char *store_backend_name(const struct store *st);
 /* The database file (sqlite), else NULL. */
 const char *store_path(const struct store *st);
 
+/*
+ * Nodes (docs/scaling.md, docs/reliability.md). Several callbot nodes may
+ * share one PostgreSQL database; each call row records the node that
+ * handled it (NODE_ID), so a node restarting after a crash closes only its
+ * own calls. node_id NULL or "" means none. EINVAL if longer than 63 bytes.
+ */
+int store_set_node(struct store *st, const char *node_id);
+/* The id set above ("" if none). */
+const char *store_node(const struct store *st);
+/*
+ * Crash recovery, run by serve at start before it takes calls: every call
+ * of node_id (NULL: the store's node) still open (no ended_at) was cut by a
+ * crash of this node. Each gets ended_at = the last time it was known
+ * alive (its last turn's start, else answered_at, else started_at, else
+ * now), status 'completed' if it was answered else 'failed' (as a call cut
+ * short by the network), end_reason 'crash'. Turns are untouched. Calls of
+ * other nodes stay open; rows written before nodes were recorded (no node)
+ * are closed by every node. *closed (may be NULL) = calls closed; when it
+ * is not 0 one line is logged:
+ *   "store: closed N call(s) left open by a crash (node ID)".
+ */
+int store_close_crashed_calls(struct store *st, const char *node_id,
+			      int64_t *closed);
+
 /* Users */
 struct store_user {
 	int64_t id;
@@ -189,7 +213,8 @@ struct store_call_stats {
 	int64_t answered;	/* of those, answered (answered_at set) */
 	int64_t turns;		/* turns of those calls */
 	int avg_response_ms;	/* mean response_ms of those turns; -1 if none */
-	int64_t active;		/* status 'active' or 'ringing' and no ended_at,
+	int64_t active;		/* status ringing, in_progress (what the call
+				   service writes) or active, and no ended_at,
 				   whatever from_ms */
 };
 

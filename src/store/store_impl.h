@@ -10,6 +10,7 @@
 struct store {
 	const struct store_backend *be;
 	struct fernet_keyring *kr;	/* owned by store.c; NULL = no encryption */
+	char node[64];			/* this node's id (store_set_node); "" = none */
 };
 
 /*
@@ -95,6 +96,10 @@ struct store_backend {
 	int (*audit_redact)(struct store *st, const char *text,
 			    const char *replacement, int64_t *rows);
 	int (*scrub)(struct store *st);
+	/* Ends the open calls (ended_at NULL) of node, or of no node when node
+	 * is "" (see store_close_crashed_calls); *closed = calls ended. */
+	int (*close_crashed)(struct store *st, const char *node, int64_t now_ms,
+			     int64_t *closed);
 	/* NULL when the backend has no built-in backup */
 	int (*backup)(struct store *st, const char *path);
 };

@@ -286,10 +286,10 @@ static void test_open_errors(void **state)
 
 /* Migrations */
 
-static const char *const expected_columns[][12] = {
+static const char *const expected_columns[][13] = {
 	{ "calls", "id", "sip_call_id", "caller", "callee", "started_at",
 	  "answered_at", "ended_at", "status", "end_reason", "consent",
-	  "recording_path" },
+	  "recording_path", "node_id" },
 	{ "turns", "id", "call_id", "seq", "role", "text", "started_at",
 	  "stt_ms", "llm_ms", "tts_ms", "response_ms" },
 	{ "users", "id", "username", "password_hash", "role", "created_at",
@@ -318,7 +318,7 @@ static void check_columns(sqlite3 *db, const char *const *want)
 		i++;
 	}
 	sqlite3_finalize(q);
-	if (i < 12 && want[i])
+	if (i < 13 && want[i])
 		fail_msg("%s: column %s missing", want[0], want[i]);
 	assert_true(i > 1);
 }
@@ -1051,7 +1051,7 @@ static void test_call_stats(void **state)
 	c.ended_at = t0 + 20;
 	assert_int_equal(store_call_insert(st, &c, &b), 0);
 
-	c = make_call("+4", "active", t0 + day);
+	c = make_call("+4", "in_progress", t0 + day);	/* what calls write */
 	c.answered_at = t0 + day + 500;
 	assert_int_equal(store_call_insert(st, &c, &live), 0);
 	assert_int_equal(add_timed_turn(st, live, 0, -1), 0);
@@ -1385,6 +1385,121 @@ static void *restart_server(void *arg)
 
 /* CALLBOT_TEST_PG_RESTART: a command restarting the PostgreSQL server.
  * Turns are written while it restarts: every acknowledged one must be there. */
+static int add_turn_at(struct store *st, int64_t call_id, int seq,
+		       const char *role, const char *text, int64_t at)
+{
+	struct store_turn t;
+
+	memset(&t, 0, sizeof(t));
+	t.call_id = call_id;
+	t.seq = seq;
+	snprintf(t.role, sizeof(t.role), "%s", role);
+	t.text = (char *)text;
+	t.started_at = at;
+	t.stt_ms = t.llm_ms = t.tts_ms = t.response_ms = -1;
+	return store_turn_insert(st, &t, NULL);
+}
+
+/* Crash recovery: a node restarting after a crash ends its own open calls
+ * (and rows without a node), keeps their turns, leaves other nodes' calls. */
+static void test_close_crashed(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct turns_seen ts = { 0 };
+	struct store_call c, got;
+	int64_t mine, mine_ringing, mine_done, legacy, other, closed = -1;
+	char sql[160];
+
+	assert_int_equal(store_set_node(st, "node-a"), 0);
+	assert_string_equal(store_node(st), "node-a");
+	c = make_call("+4930100", "active", 1733331600000LL);
+	c.answered_at = 1733331601000LL;
+	assert_int_equal(store_call_insert(st, &c, &mine), 0);
+	assert_int_equal(add_turn_at(st, mine, 0, "caller", "hello",
+				     1733331603000LL), 0);
+	assert_int_equal(add_turn_at(st, mine, 1, "bot", "hi there",
+				     1733331606000LL), 0);
+	c = make_call("+4930101", "ringing", 1733331700000LL);
+	assert_int_equal(store_call_insert(st, &c, &mine_ringing), 0);
+	c = make_call("+4930102", "completed", 1733331500000LL);
+	c.answered_at = 1733331500500LL;
+	c.ended_at = 1733331510000LL;
+	strcpy(c.end_reason, "caller_bye");
+	assert_int_equal(store_call_insert(st, &c, &mine_done), 0);
+
+	/* a row written without a node (before migration 2) */
+	assert_int_equal(store_set_node(st, NULL), 0);
+	c = make_call("+4930103", "active", 1733331600000LL);
+	assert_int_equal(store_call_insert(st, &c, &legacy), 0);
+
+	assert_int_equal(store_set_node(st, "node-b"), 0);
+	c = make_call("+4930104", "active", 1733331600000LL);
+	c.answered_at = 1733331600100LL;
+	assert_int_equal(store_call_insert(st, &c, &other), 0);
+
+	assert_int_equal(store_set_node(st, "node-a"), 0);
+	assert_int_equal(store_close_crashed_calls(st, NULL, &closed), 0);
+	assert_int_equal(closed, 3);
+
+	/* answered: completed, ended at its last turn's time */
+	assert_int_equal(store_call_get(st, mine, &got), 0);
+	assert_string_equal(got.status, "completed");
+	assert_string_equal(got.end_reason, "crash");
+	assert_int_equal(got.ended_at, 1733331606000LL);
+	assert_int_equal(store_turn_list(st, mine, turn_h, &ts), 0);
+	assert_int_equal(ts.n, 2);
+	assert_string_equal(ts.texts[0], "hello");
+	assert_string_equal(ts.texts[1], "hi there");
+	turns_free(&ts);
+
+	/* never answered: failed, ended when it started */
+	assert_int_equal(store_call_get(st, mine_ringing, &got), 0);
+	assert_string_equal(got.status, "failed");
+	assert_string_equal(got.end_reason, "crash");
+	assert_int_equal(got.ended_at, 1733331700000LL);
+
+	/* an ended call is untouched */
+	assert_int_equal(store_call_get(st, mine_done, &got), 0);
+	assert_string_equal(got.status, "completed");
+	assert_string_equal(got.end_reason, "caller_bye");
+	assert_int_equal(got.ended_at, 1733331510000LL);
+
+	assert_int_equal(store_call_get(st, legacy, &got), 0);
+	assert_string_equal(got.end_reason, "crash");
+
+	/* another node's open call stays open */
+	assert_int_equal(store_call_get(st, other, &got), 0);
+	assert_string_equal(got.status, "active");
+	assert_string_equal(got.end_reason, "");
+	assert_int_equal(got.ended_at, 0);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM calls WHERE node_id = 'node-b' AND id = %lld",
+		 (long long)other);
+	assert_int_equal(db_count(fx, sql), 1);
+
+	/* idempotent; then node-b recovers its own */
+	assert_int_equal(store_close_crashed_calls(st, NULL, &closed), 0);
+	assert_int_equal(closed, 0);
+	assert_int_equal(store_close_crashed_calls(st, "node-b", &closed), 0);
+	assert_int_equal(closed, 1);
+	assert_int_equal(store_call_get(st, other, &got), 0);
+	assert_string_equal(got.status, "completed");
+	assert_int_equal(got.ended_at, 1733331600100LL);
+
+	/* bad arguments */
+	{
+		char big[80];
+
+		memset(big, 'n', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(store_set_node(st, big), EINVAL);
+		assert_int_equal(store_close_crashed_calls(st, big, NULL), EINVAL);
+		assert_int_equal(store_close_crashed_calls(NULL, NULL, NULL), EINVAL);
+		assert_string_equal(store_node(st), "node-a");
+	}
+}
+
 static void test_pg_restart(void **state)
 {
 	struct fixture *fx = *state;
@@ -1441,6 +1556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encryption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_crashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_restart, setup, teardown),
 	};
 	/* the first SQLITE_ONLY tests look at SQLite files and pragmas */
