@@ -13,12 +13,12 @@
 
 mediachan_hangup_h *callsvc_media_hangup_handler(void);
 
-static void set_state(struct call *call, const char *state)
+void call_set_state(struct call *call, const char *state)
 {
 	scopy(call->state, sizeof(call->state), state);
 }
 
-static void call_destructor(void *arg)
+void call_destructor(void *arg)
 {
 	struct call *call = arg;
 
@@ -26,6 +26,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&call->tmr_max);
 	tmr_cancel(&call->tmr_se);
 	tmr_cancel(&call->tmr_free);
+	tmr_cancel(&call->tmr_ring);
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
 	mem_deref(call->rtp);
@@ -55,7 +56,7 @@ static void free_later(void *arg)
 }
 
 /* Bookkeeping common to every end of a call; sends nothing. */
-static void call_end(struct call *call, const char *status, const char *reason)
+void call_end(struct call *call, const char *status, const char *reason)
 {
 	struct callsvc *cs = call->cs;
 
@@ -65,6 +66,7 @@ static void call_end(struct call *call, const char *status, const char *reason)
 	tmr_cancel(&call->tmr_answer);
 	tmr_cancel(&call->tmr_max);
 	tmr_cancel(&call->tmr_se);
+	tmr_cancel(&call->tmr_ring);
 	if (call->mc) {
 		mediachan_close(call->mc, reason);
 		call->mc = NULL;
@@ -85,7 +87,7 @@ static void call_end(struct call *call, const char *status, const char *reason)
 			 (unsigned long long)st.rx_srtp_fail, (unsigned long long)st.dtmf);
 		call->rtp = mem_deref(call->rtp);
 	}
-	set_state(call, "ended");
+	call_set_state(call, "ended");
 	call->rowdata.ended_at = wall_ms();
 	scopy(call->rowdata.status, sizeof(call->rowdata.status), status);
 	scopy(call->rowdata.end_reason, sizeof(call->rowdata.end_reason), reason);
@@ -97,13 +99,20 @@ static void call_end(struct call *call, const char *status, const char *reason)
 	/* The session may still be on libre's stack: free it next loop turn. */
 	tmr_start(&call->tmr_free, 0, free_later, call);
 	callsvc_snapshot(cs);
+	if (call->done) {
+		callsvc_done_h *done = call->done;
+
+		call->done = NULL;
+		done(call->done_arg, call->id, call->answered ? 200 : call->final_scode, status,
+		     reason);
+	}
 }
 
 void call_hangup(struct call *call, const char *status, const char *reason)
 {
 	if (call->ended)
 		return;
-	if (call->sess && !call->answered)
+	if (call->sess && !call->answered && !call->outbound)
 		(void)sipsess_reject(call->sess, 480, "Temporarily Unavailable", NULL);
 	/* Releasing an established session makes libre send BYE. */
 	call->sess = mem_deref(call->sess);
@@ -120,7 +129,7 @@ void call_tick(struct call *call, unsigned ticks)
 
 /* ---------- SDP ---------- */
 
-static int sdp_setup(struct call *call, const struct sa *media_addr)
+int call_sdp_setup(struct call *call, const struct sa *media_addr)
 {
 	struct sdp_media *m;
 	int err;
@@ -144,7 +153,7 @@ static int sdp_setup(struct call *call, const struct sa *media_addr)
 	return err;
 }
 
-static int set_crypto_attr(struct call *call, unsigned tag)
+int call_set_crypto_attr(struct call *call, unsigned tag)
 {
 	char b64[48];
 	size_t n = sizeof(b64) - 1;
@@ -157,11 +166,6 @@ static int set_crypto_attr(struct call *call, unsigned tag)
 	return sdp_media_set_lattr(call->sdpm, true, "crypto", "%u AES_CM_128_HMAC_SHA1_80 inline:%s",
 				   tag, b64);
 }
-
-struct negotiation {
-	uint16_t scode;
-	const char *reason;
-};
 
 static bool srtp_acceptable(struct callsvc *cs, const struct sdpchk_info *info,
 			    const struct sip_msg *msg, struct negotiation *neg)
@@ -191,7 +195,7 @@ static bool srtp_acceptable(struct callsvc *cs, const struct sdpchk_info *info,
 
 /* Validates body (an offer, or an answer to our offer), applies it with
  * libre's sdp module and reconfigures the RTP stream. */
-static int negotiate(struct call *call, const struct sip_msg *msg, const char *body, size_t len,
+int call_negotiate(struct call *call, const struct sip_msg *msg, const char *body, size_t len,
 		     bool offer, struct negotiation *neg)
 {
 	struct callsvc *cs = call->cs;
@@ -251,7 +255,7 @@ static int negotiate(struct call *call, const struct sip_msg *msg, const char *b
 			call->srtp = true;
 		}
 		if (offer) {
-			err = set_crypto_attr(call, info.crypto.tag);
+			err = call_set_crypto_attr(call, info.crypto.tag);
 			if (err)
 				return err;
 		}
@@ -268,17 +272,26 @@ static int negotiate(struct call *call, const struct sip_msg *msg, const char *b
 	dir = sdp_media_dir(call->sdpm);
 	rtpstream_set_send(call->rtp, (dir & SDP_SENDONLY) != 0);
 	if (call->answered)
-		set_state(call, dir == SDP_SENDRECV ? "active" : "held");
+		call_set_state(call, dir == SDP_SENDRECV ? "active" : "held");
 	log_info("call %llu: media %s %s %s%s%s", (unsigned long long)call->id, SA_TEXT(raddr),
 		 codec->name, info.savp ? "SRTP " : "", sdp_dir_name(dir),
 		 telev ? " +telephone-event" : "");
 	return 0;
 }
 
-static const char *body_of(const struct sip_msg *msg, size_t *len)
+const char *call_body_of(const struct sip_msg *msg, size_t *len)
 {
 	struct sipval_result r;
 
+	if (!msg->req) { /* a response (outgoing calls): Content-Length, within the datagram */
+		size_t left = mbuf_get_left(msg->mb);
+		uint32_t clen = pl_isset(&msg->clen) ? pl_u32(&msg->clen) : (uint32_t)left;
+
+		*len = clen < left ? clen : left;
+		if (*len > 16384)
+			*len = 0;
+		return (const char *)mbuf_buf(msg->mb);
+	}
 	sipval_request(msg, &r);
 	*len = r.scode ? 0 : r.body_len;
 	return (const char *)mbuf_buf(msg->mb);
@@ -307,7 +320,7 @@ static void se_restart(struct call *call)
 
 /* ---------- sipsess handlers ---------- */
 
-static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+int call_offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 	struct negotiation neg;
@@ -315,11 +328,11 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *a
 	size_t len;
 	int err;
 
-	body = body_of(msg, &len);
+	body = call_body_of(msg, &len);
 	se_restart(call);
 	if (!len) /* re-INVITE without SDP: we offer, the answer comes in the ACK */
 		return sdp_encode(descp, call->sdp, true);
-	err = negotiate(call, msg, body, len, true, &neg);
+	err = call_negotiate(call, msg, body, len, true, &neg);
 	if (err) {
 		log_info("call %llu: re-INVITE refused: %s", (unsigned long long)call->id,
 			 neg.reason);
@@ -329,7 +342,7 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *a
 	return sdp_encode(descp, call->sdp, false);
 }
 
-static int answer_handler(const struct sip_msg *msg, void *arg)
+int call_answer_handler(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 	struct negotiation neg;
@@ -337,12 +350,13 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
 	size_t len;
 	int err;
 
-	body = body_of(msg, &len);
+	body = call_body_of(msg, &len);
 	if (!len) {
-		log_info("call %llu: ACK without the SDP answer", (unsigned long long)call->id);
+		log_info("call %llu: %s without the SDP answer", (unsigned long long)call->id,
+			 msg->req ? "ACK" : "answer");
 		return EPROTO;
 	}
-	err = negotiate(call, msg, body, len, false, &neg);
+	err = call_negotiate(call, msg, body, len, false, &neg);
 	if (err)
 		log_info("call %llu: SDP answer refused: %s", (unsigned long long)call->id,
 			 neg.reason);
@@ -358,7 +372,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 }
 
 /* SIP INFO DTMF (application/dtmf-relay "Signal=5" or application/dtmf "5"). */
-static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
+void call_info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 	struct media_event ev = { .type = MEDIA_EV_DTMF, .duration_ms = 100 };
@@ -366,7 +380,7 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 	size_t len;
 	struct pl sig, dur;
 
-	body = body_of(msg, &len);
+	body = call_body_of(msg, &len);
 	if (msg_ctype_cmp(&msg->ctyp, "application", "dtmf-relay") &&
 	    !re_regex(body, len, "Signal=[ ]*[0-9*#A-Da-d]1", NULL, &sig)) {
 		ev.digit = sig.p[0];
@@ -386,30 +400,40 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 		mediachan_push_event(call->mc, &ev);
 }
 
-static void close_handler(int err, const struct sip_msg *msg, void *arg)
+void call_close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 	char reason[48];
 
 	if (err == ECONNRESET) {
 		/* Caller's BYE or CANCEL: a normal end (msg is NULL then). */
-		if (call->answered)
+		if (call->outbound)
+			call_end(call, call->answered ? "completed" : "failed",
+				 call->answered ? "callee_bye" : "remote_reset");
+		else if (call->answered)
 			call_end(call, "completed", "caller_bye");
 		else
 			call_end(call, "missed", "caller_cancel");
 		return;
 	}
-	if (msg && msg->scode)
+	if (msg && msg->scode) {
 		snprintf(reason, sizeof(reason), "sip_%u", msg->scode);
+		if (!call->answered)
+			call->final_scode = msg->scode;
+		if (call->outbound && (msg->scode == 401 || msg->scode == 407))
+			log_security("sip_auth_failed", "%s refused our credentials for an outgoing "
+				     "call to %s (%u)", SA_TEXT(&msg->src), call->rowdata.callee,
+				     msg->scode);
+	}
 	else
 		snprintf(reason, sizeof(reason), "%s",
-			 err == ETIMEDOUT ? "no_ack" : err ? strerror(err) : "closed");
+			 err == ETIMEDOUT ? (call->outbound ? "timeout" : "no_ack") : err ? strerror(err) : "closed");
 	call_end(call, call->answered ? "completed" : "failed", reason);
 }
 
 /* ---------- answer ---------- */
 
-static void max_duration(void *arg)
+void call_max_duration(void *arg)
 {
 	struct call *call = arg;
 
@@ -423,7 +447,7 @@ static void release_row(void *record, void *arg)
 	callstore_row_release(arg, record);
 }
 
-static void start_media(struct call *call)
+void call_start_media(struct call *call)
 {
 	struct callsvc *cs = call->cs;
 	const struct conf *c = cs->conf;
@@ -483,14 +507,14 @@ static void answer_now(void *arg)
 	}
 	call->answer = mem_deref(call->answer);
 	call->answered = true;
-	set_state(call, "active");
+	call_set_state(call, "active");
 	call->rowdata.answered_at = wall_ms();
 	scopy(call->rowdata.status, sizeof(call->rowdata.status), "in_progress");
 	callstore_update(call->cs->rows, call->row, &call->rowdata, false);
-	start_media(call);
+	call_start_media(call);
 	if (call->cs->conf->max_call_seconds > 0)
 		tmr_start(&call->tmr_max, (uint64_t)call->cs->conf->max_call_seconds * 1000,
-			  max_duration, call);
+			  call_max_duration, call);
 	se_restart(call);
 	callsvc_snapshot(call->cs);
 }
@@ -589,7 +613,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	call->cs = cs;
 	call->id = ++cs->next_id;
 	call->started_ms = wall_ms();
-	set_state(call, "ringing");
+	call_set_state(call, "ringing");
 	if (!session_timer(call, msg))
 		goto fail_quiet;
 
@@ -614,16 +638,16 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	re_snprintf(call->contact, sizeof(call->contact), "sip:callbot@%J%s", &contact,
 		    sip_transp_param(msg->tp));
 
-	body = body_of(msg, &len);
+	body = call_body_of(msg, &len);
 	if (!len && c->srtp == SRTP_REQUIRED)
 		call->srtp = true; /* late offer: we offer SAVP */
-	err = sdp_setup(call, &media);
+	err = call_sdp_setup(call, &media);
 	if (err) {
 		reject(cs, msg, 500, "Server Internal Error");
 		goto fail_quiet;
 	}
 	if (len) {
-		err = negotiate(call, msg, body, len, true, &neg);
+		err = call_negotiate(call, msg, body, len, true, &neg);
 		if (err) {
 			log_info("call: INVITE from %s refused: %u %s", SA_TEXT(&msg->src), neg.scode,
 				 neg.reason);
@@ -635,7 +659,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 		call->late_offer = true;
 		if (call->srtp) {
 			rand_bytes(call->key_tx, sizeof(call->key_tx));
-			err = set_crypto_attr(call, 1);
+			err = call_set_crypto_attr(call, 1);
 		}
 		if (!err)
 			err = sdp_encode(&call->answer, call->sdp, true);
@@ -650,8 +674,8 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	pl_strcpy(&msg->callid, call->rowdata.sip_call_id, sizeof(call->rowdata.sip_call_id));
 
 	err = sipsess_accept(&call->sess, cs->sock, msg, 180, "Ringing", call->contact,
-			     "application/sdp", NULL, NULL, NULL, false, offer_handler,
-			     answer_handler, estab_handler, info_handler, NULL, close_handler,
+			     "application/sdp", NULL, NULL, NULL, false, call_offer_handler,
+			     call_answer_handler, estab_handler, call_info_handler, NULL, call_close_handler,
 			     call, SIP_ALLOW_HDR "Supported: timer\r\n");
 	if (err) {
 		log_error("call: cannot accept INVITE from %s: %s", SA_TEXT(&msg->src), strerror(err));

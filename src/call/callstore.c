@@ -47,6 +47,15 @@ static void run(struct callstore *cw, struct job *j)
 {
 	int err;
 
+	if (!cw->st) { /* no database (callbot dial): rows are only kept for their turns' order */
+		if (j->kind == JOB_TURN)
+			free(j->t.text);
+		if (j->kind == JOB_RELEASE)
+			row_unref(j->row);
+		if (j->last)
+			row_unref(j->row);
+		return;
+	}
 	if (j->kind == JOB_TURN) {
 		j->t.call_id = j->row->id;
 		err = j->row->id ? store_turn_insert(cw->st, &j->t, NULL) : ENOENT;

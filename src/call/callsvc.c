@@ -3,6 +3,8 @@
  * (media worker, recorder, call-row writer). Other threads reach the loop only
  * through a command list plus an mqueue wake-up. */
 #include "call/callsvc_priv.h"
+#include "core/alert.h"
+#include "store/store.h"
 
 #include "core/log.h"
 #include "sip/sipval.h"
@@ -27,17 +29,20 @@ const char *sa_text(const struct sa *sa, char *buf, size_t size)
 
 /* ---------- commands from other threads ---------- */
 
-static void post(struct callsvc *cs, enum cmd_type type, uint64_t call_id)
+static void post(struct callsvc *cs, enum cmd_type type, uint64_t call_id,
+		 struct dial_req *rq)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
 	bool first;
 
 	if (!c) {
 		log_error("sip: out of memory posting a command to the loop");
+		dial_req_free(rq);
 		return;
 	}
 	c->type = type;
 	c->call_id = call_id;
+	c->dial = rq;
 	pthread_mutex_lock(&cs->cmd_lock);
 	first = !cs->cmd_head;
 	if (cs->cmd_tail)
@@ -70,6 +75,8 @@ static void drain_cmds(struct callsvc *cs)
 
 		if (c->type == CMD_STOP) {
 			stop_now(cs);
+		} else if (c->type == CMD_DIAL) {
+			call_outgoing(cs, c->dial);
 		} else {
 			struct call *call = call_find(cs, c->call_id);
 
@@ -90,7 +97,12 @@ static void mq_handler(int id, void *data, void *arg)
 
 static void media_hangup(uint64_t call_id, void *arg)
 {
-	post(arg, CMD_HANGUP, call_id);
+	post(arg, CMD_HANGUP, call_id, NULL);
+}
+
+void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq)
+{
+	post(cs, CMD_DIAL, 0, rq);
 }
 
 /* ---------- media clock ---------- */
@@ -262,6 +274,15 @@ static void reg_state_changed(enum reg_state st, void *arg)
 	struct callsvc *cs = arg;
 
 	atomic_store(&cs->sip_state, (int)st);
+	if (st == REG_REGISTERED || st == REG_FAILED || st == REG_UNREGISTERED) {
+		/* SIP_SERVER is a validated host[:port] and the state a fixed word: no escaping
+		 * needed (and jansson's names clash with libre's re_json.h here). */
+		char d[320];
+		snprintf(d, sizeof(d), "{\"server\":\"%s\",\"state\":\"%s\"}",
+			 cs->conf->sip_server, reg_state_name(st));
+		alert_state("sip_registration_lost", "sip_registration_restored",
+			    st == REG_REGISTERED, d);
+	}
 }
 
 static int start_registration(struct callsvc *cs)
@@ -269,7 +290,7 @@ static int start_registration(struct callsvc *cs)
 	const struct conf *c = cs->conf;
 	struct reg_params p = { 0 };
 
-	if (!c->sip_server || !*c->sip_server) {
+	if (!c->sip_server || !*c->sip_server || cs->no_registration) {
 		atomic_store(&cs->sip_state, REG_DISABLED);
 		return 0;
 	}
@@ -429,7 +450,8 @@ static int bind_sip(struct callsvc *cs)
 {
 	const struct conf *c = cs->conf;
 	const struct hostport *hp = &c->sip_listen_hp;
-	uint16_t port = hp->port ? hp->port : (c->sip_transport == SIP_TP_TLS ? 5061 : 5060);
+	uint16_t port = cs->ephemeral ? 0
+			: hp->port ? hp->port : (c->sip_transport == SIP_TP_TLS ? 5061 : 5060);
 	struct sa la;
 	int err;
 
@@ -479,6 +501,8 @@ static int bind_sip(struct callsvc *cs)
 			  strerror(err));
 		return err;
 	}
+	if (cs->ephemeral) /* the port the kernel picked (Contact, logs) */
+		(void)sip_transp_laddr(cs->sip, &la, SIP_TRANSP_UDP, NULL);
 	cs->laddr = la;
 	return 0;
 }
@@ -584,6 +608,7 @@ static void callsvc_free(struct callsvc *cs)
 	for (c = cs->cmd_head; c;) {
 		struct cmd *next = c->next;
 
+		dial_req_free(c->dial);
 		free(c);
 		c = next;
 	}
@@ -597,6 +622,12 @@ static void callsvc_free(struct callsvc *cs)
 
 int callsvc_start(struct callsvc **out, const struct conf *c, struct store *st)
 {
+	return callsvc_start_opts(out, c, st, NULL);
+}
+
+int callsvc_start_opts(struct callsvc **out, const struct conf *c, struct store *st,
+		       const struct callsvc_opts *o)
+{
 	struct callsvc *cs;
 	sigset_t all, old;
 	int err;
@@ -608,6 +639,10 @@ int callsvc_start(struct callsvc **out, const struct conf *c, struct store *st)
 		return ENOMEM;
 	cs->conf = c;
 	cs->st = st;
+	cs->ephemeral = o && o->ephemeral_port;
+	cs->no_registration = o && o->no_registration;
+	atomic_init(&cs->pending_dials, 0);
+	atomic_init(&cs->next_id, 0);
 	pthread_mutex_init(&cs->lock, NULL);
 	pthread_cond_init(&cs->cond, NULL);
 	pthread_mutex_init(&cs->cmd_lock, NULL);
@@ -668,7 +703,7 @@ void callsvc_stop(struct callsvc *cs)
 {
 	if (!cs)
 		return;
-	post(cs, CMD_STOP, 0);
+	post(cs, CMD_STOP, 0, NULL);
 	pthread_join(cs->thread, NULL);
 	callsvc_free(cs);
 	log_info("sip: stopped");

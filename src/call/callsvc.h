@@ -3,6 +3,7 @@
 #ifndef CALLBOT_CALL_CALLSVC_H
 #define CALLBOT_CALL_CALLSVC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,13 @@ struct store;
  * at fault (e.g. SIP_LISTEN) and returns an errno value.
  */
 int callsvc_start(struct callsvc **out, const struct conf *c, struct store *st);
+/* Options for programs that place calls rather than serve (callbot dial, call). */
+struct callsvc_opts {
+	bool ephemeral_port; /* bind SIP_LISTEN's address on a port the kernel picks */
+	bool no_registration; /* ignore SIP_SERVER for REGISTER (calls may still route via it) */
+};
+int callsvc_start_opts(struct callsvc **out, const struct conf *c, struct store *st,
+		       const struct callsvc_opts *o);
 /* Graceful stop, at most ~3 s: new INVITEs get 503, active calls get BYE,
  * the registration is removed, rows and recordings are flushed. NULL is a no-op. */
 void callsvc_stop(struct callsvc *cs);
@@ -35,6 +43,34 @@ void callsvc_set_handler(struct callsvc *cs, const struct media_handler *h);
  * call's media channel is referenced. Any thread; cs as void * for callbacks. */
 struct store_turn;
 void callsvc_turn(void *cs, void *record, const struct store_turn *t);
+
+/*
+ * Outgoing calls. The end of a call (answered or not) is reported once to done,
+ * on the SIP loop thread (it must not block): scode is the final SIP status of
+ * our INVITE (200 when answered, 0 when none came: timeout, transport error),
+ * status/reason as stored on the call row ("completed"/"callee_bye",
+ * "failed"/"sip_486", "failed"/"no_answer", ...).
+ */
+typedef void (callsvc_done_h)(void *arg, uint64_t call_id, unsigned scode, const char *status,
+			      const char *reason);
+struct callsvc_dial_params {
+	const char *to;       /* a number (via SIP_SERVER) or a sip: URI with an IP literal */
+	const char *purpose;  /* optional, logged */
+	unsigned ring_s;      /* cancel (CANCEL) if not answered within; 0 = 60 s */
+	callsvc_done_h *done; /* optional */
+	void *arg;
+};
+/*
+ * Places an outgoing call (any thread; the INVITE leaves from the loop). The
+ * call runs like an incoming one once answered: media, pipeline, row, turns.
+ * Checks first, in the calling thread: the destination must match
+ * OUTBOUND_ALLOW (else EPERM and a SECURITY line; nothing is sent), be a
+ * usable number or URI (EINVAL), and MAX_CALLS must not be reached (EBUSY).
+ * *call_id (may be NULL) gets the new call's id.
+ */
+int callsvc_dial(struct callsvc *cs, const struct callsvc_dial_params *p, uint64_t *call_id);
+/* OUTBOUND_ALLOW matching (comma/space-separated glob patterns, see docs/sip.md). */
+bool callsvc_outbound_allowed(const char *patterns, const char *to);
 
 /* A snapshot of active calls, for the dashboard (any thread). */
 struct callsvc_call {

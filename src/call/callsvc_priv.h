@@ -25,12 +25,17 @@
 #define CALLSVC_STOP_MS 2500    /* bound of the final loop run at stop */
 #define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
 
-enum cmd_type { CMD_HANGUP, CMD_STOP };
+#define CALL_DIAL_RING_S 60     /* default: unanswered outbound calls are cancelled */
+
+enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL };
+
+struct dial_req; /* outgoing.c: a copy of callsvc_dial()'s parameters */
 
 struct cmd {
 	struct cmd *next;
 	enum cmd_type type;
 	uint64_t call_id;
+	struct dial_req *dial; /* CMD_DIAL */
 };
 
 struct callsvc {
@@ -76,11 +81,14 @@ struct callsvc {
 	struct list calls;   /* active calls */
 	struct list dead;    /* ended calls waiting to be freed off the stack */
 	unsigned ncalls;
-	uint64_t next_id;
+	atomic_uint pending_dials; /* posted, not yet placed (any thread) */
+	_Atomic uint64_t next_id; /* any thread (callsvc_dial numbers its call) */
 	uint16_t rtp_cursor;
 	struct sa laddr;     /* SIP_LISTEN as bound (the first address if a wildcard) */
 	bool wildcard;       /* SIP_LISTEN 0.0.0.0/::: every local address is bound */
 	bool stopping;
+	bool ephemeral;      /* SIP on port 0 (callbot dial / call) */
+	bool no_registration;
 	struct tmr tmr_stop;
 };
 
@@ -105,6 +113,13 @@ struct call {
 	uint32_t session_expires;
 	bool se_active;
 	int64_t started_ms;
+
+	/* outgoing calls (outgoing.c) */
+	bool outbound;
+	struct tmr tmr_ring;
+	uint16_t final_scode;   /* final response to our INVITE */
+	callsvc_done_h *done;   /* loop thread, once, when the call ends */
+	void *done_arg;
 };
 
 /* call.c */
@@ -113,6 +128,30 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg);
 void call_hangup(struct call *call, const char *status, const char *reason);
 struct call *call_find(struct callsvc *cs, uint64_t id);
 void call_tick(struct call *call, unsigned ticks);
+/* Shared with outgoing.c. */
+struct negotiation {
+	uint16_t scode;
+	const char *reason;
+};
+void call_destructor(void *arg);
+int call_sdp_setup(struct call *call, const struct sa *media_addr);
+int call_set_crypto_attr(struct call *call, unsigned tag);
+int call_negotiate(struct call *call, const struct sip_msg *msg, const char *body, size_t len,
+		   bool offer, struct negotiation *neg);
+const char *call_body_of(const struct sip_msg *msg, size_t *len);
+void call_end(struct call *call, const char *status, const char *reason);
+void call_start_media(struct call *call);
+void call_set_state(struct call *call, const char *state);
+int call_offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *arg);
+void call_info_handler(struct sip *sip, const struct sip_msg *msg, void *arg);
+void call_max_duration(void *arg);
+int call_answer_handler(const struct sip_msg *msg, void *arg);
+void call_close_handler(int err, const struct sip_msg *msg, void *arg);
+
+/* outgoing.c */
+void call_outgoing(struct callsvc *cs, struct dial_req *rq); /* takes rq */
+void dial_req_free(struct dial_req *rq);
+void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq);
 
 /* core/util.h clashes with libre (str_dup, ARRAY_SIZE): local helpers. */
 static inline void scopy(char *dst, size_t cap, const char *src)

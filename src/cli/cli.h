@@ -51,6 +51,11 @@ int cmd_decrypt(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_dial(struct cli *cli, int argc, char **argv);
+int cmd_demo(struct cli *cli, int argc, char **argv);
+int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_import_callbot(struct cli *cli, int argc, char **argv);
+int cmd_selftest(struct cli *cli, int argc, char **argv);
 
 const struct cli_cmd *cli_commands(size_t *n);
 const struct cli_cmd *cli_command_find(const char *name);

@@ -1,5 +1,6 @@
 /* cmd_backup.c - backup and restore: database (SQLite online backup) and recordings in one .tar.gz. */
 #include "cli/cli.h"
+#include "core/alert.h"
 #include "core/util.h"
 #include "crypto/fernet.h"
 #include "crypto/recfile.h"
@@ -183,6 +184,8 @@ out:
 	free(tmp);
 	fernet_keyring_free(kr);
 	store_close(st);
+	if (err)
+		alert_fail(&cli->conf, "backup_failed", err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

@@ -1,5 +1,6 @@
 /* cmd_data.c - data protection commands: export, erase, purge, decrypt, rekey. */
 #include "cli/cli.h"
+#include "core/alert.h"
 #include "core/util.h"
 #include "crypto/fernet.h"
 #include "crypto/recfile.h"
@@ -157,6 +158,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	store_close(st);
 	if (err) {
 		fprintf(stderr, "callbot purge: failed: %s\n", strerror(err));
+		alert_fail(&cli->conf, "retention_failed", err);
 		return EXIT_FAIL;
 	}
 	printf("purged calls older than %ld days: %" PRId64 " calls, %" PRId64 " turns, %" PRId64

@@ -2,7 +2,9 @@
 #include "call/callsvc.h"
 #include "cli/cli.h"
 #include "cli/serve_ai.h"
+#include "core/alert.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "crypto/token.h"
 #include "store/data.h"
 #include "store/store.h"
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Settings that may change without a restart: for now the log level. */
@@ -119,6 +122,16 @@ static const char *sip_state(void *arg)
 	return callsvc_sip_state(((struct serve *)arg)->calls);
 }
 
+/* POST /api/calls: OUTBOUND_ALLOW (EPERM, 403), MAX_CALLS (EBUSY, 503) are checked by
+ * callsvc_dial; the web route audits. The call's row id is not known yet: 0. */
+static int originate(void *arg, const char *to, const char *purpose, int64_t *call_id)
+{
+	struct callsvc_dial_params p = { .to = to, .purpose = purpose };
+
+	*call_id = 0;
+	return callsvc_dial(((struct serve *)arg)->calls, &p, NULL);
+}
+
 static int test_llm(void *arg, const char *backend, char **answer, int *latency_ms)
 {
 	return serve_ai_test_llm(&((struct serve *)arg)->ai, backend, answer, latency_ms);
@@ -161,10 +174,22 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	alert_start(&cli->conf); /* before other threads: it initialises libcurl */
 
 	rc = cli_open_store(cli, &st);
 	if (rc)
 		goto out;
+	/* Before SIP starts, or it would close brand-new calls. */
+	if (store_close_crashed_calls(st, NULL, NULL))
+		log_warn("serve: cannot close the calls left open by a crash");
+	alert_watch_disk(cli->conf.audio_dir);
+	alert_watch_disk(cli->conf.log_dir);
+	if (store_path(st)) {
+		char *dir = path_dirname(store_path(st));
+		if (dir)
+			alert_watch_disk(dir);
+		free(dir);
+	}
 	store_setting_list(st, apply_one_setting, &cli->conf);
 	if (callsvc_start(&sv.calls, &cli->conf, st)) {
 		fprintf(stderr, "callbot: cannot start SIP (see %s/callbot.log)\n",
@@ -184,6 +209,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		log_warn("serve: automatic retention is not running (RETENTION_DAYS)");
 	status.sip_state = sip_state;
 	status.test_llm = test_llm;
+	status.originate = originate;
 	/* status.active_calls stays NULL: the web lists the calls rows that are in
 	 * progress, which carry the ids its links need and work across nodes. */
 	status.arg = &sv;
@@ -194,7 +220,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	__atomic_store_n(&sv.ai.web, web, __ATOMIC_RELEASE);
 	log_info("serve: callbot %s started", CALLBOT_VERSION);
 	print_how_to_call(&cli->conf);
+	alert_emit("serve_started", "{\"version\":\"" CALLBOT_VERSION "\"}");
 	rc = wait_for_signals(cli, web);
+	alert_emit("serve_stopping", NULL);
 out:
 	__atomic_store_n(&sv.ai.web, NULL, __ATOMIC_RELEASE);
 	web_stop(web);          /* first: the web reads the call service's state */
@@ -202,6 +230,7 @@ out:
 	if (sv.ai_on)
 		serve_ai_stop(&sv.ai);
 	retention_stop(retention);
+	alert_stop();
 	store_close(st);
 	log_info("serve: stopped");
 	log_close();

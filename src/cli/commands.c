@@ -78,6 +78,52 @@ static const struct cli_cmd commands[] = {
 	{ "restore", cmd_restore, "FILE", "restore a backup (serve must be stopped)",
 	  "Replaces the database (and recordings, when the backup holds them) with the\n"
 	  "contents of FILE made by callbot backup. Stop serve first.\n" },
+	{ "dial", cmd_dial, "URI [--say TEXT ...|--wav FILE] [--record FILE]",
+	  "a built-in test caller: call URI, speak, measure the replies",
+	  "Places a SIP call from its own user agent on 127.0.0.1 (a free port; no\n"
+	  "registrar) to URI (sip:USER@IP[:PORT]), waits for the greeting to end, then\n"
+	  "for each --say speaks TEXT (TTS_BACKEND) or plays --wav FILE, waits for the\n"
+	  "reply, transcribes it (STT_BACKEND, general model) and prints one line per\n"
+	  "turn: what it said, what it heard, and the latency from the end of its own\n"
+	  "audio to the reply's first non-silent packet. Hangs up at the end.\n\n"
+	  "  --say TEXT     a sentence to speak (repeat for several turns)\n"
+	  "  --wav FILE     a WAV file to play instead (any rate, mono or stereo);\n"
+	  "                 repeat for several turns\n"
+	  "  --record FILE  write the whole call as a stereo WAV (left: heard, right: sent)\n\n"
+	  "Exit status 0 when every turn got a reply, 1 otherwise. Recognising synthetic\n"
+	  "voices is rough: the transcript is informational, the latency is the measure.\n" },
+	{ "demo", cmd_demo, "", "a conversation with itself over loopback",
+	  "Starts callbot serve as a child process on 127.0.0.1 (free ports, a temporary\n"
+	  "config and database, BOT_MODE=ai with the built-in rules), dials it and says\n"
+	  "\"what time is it\", \"what is the date\" and \"goodbye\", printing each turn\n"
+	  "and then the conversation as the bot stored it. No PBX needed; everything is\n"
+	  "removed afterwards.\n" },
+	{ "call", cmd_call, "URI [--purpose TEXT] [--ring-timeout S]", "place an outbound call and talk (OUTBOUND_ALLOW)",
+	  "Places one outbound call to URI (a number, routed through SIP_SERVER with\n"
+	  "digest authentication, or a sip: URI) with the configured AI stack, stores it\n"
+	  "like an incoming call and exits when it ends. The destination must match\n"
+	  "OUTBOUND_ALLOW (empty: nothing may be dialled). SIP uses SIP_LISTEN's address\n"
+	  "on a free port, so it runs beside serve. Exit 0 when the call was answered.\n\n"
+	  "  --purpose TEXT       why the call is made (logged)\n"
+	  "  --ring-timeout S     cancel when not answered within S seconds (default 60)\n" },
+	{ "selftest", cmd_selftest, "[sip|llm|speech|all]", "live checks for monitoring",
+	  "Runs live checks and prints one PASS/FAIL line each, with its duration:\n"
+	  "  sip      REGISTER with the configured account (SIP_SERVER); PASS with a note\n"
+	  "           when SIP_SERVER is empty (registration disabled)\n"
+	  "  llm      a one-line answer from the configured LLM backend\n"
+	  "  speech   synthesise a sentence with the TTS backend and recognise it back\n"
+	  "  all      every check (the default)\n\n"
+	  "Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration\n"
+	  "error, for monitoring.\n" },
+	{ "import-callbot", cmd_import_callbot, "[--audio-dir DIR] PATH",
+	  "import a Python CallBot database",
+	  "Imports the calls (one call with a caller and a bot turn per row, recordings\n"
+	  "copied into AUDIO_DIR, encrypted when ENCRYPTION_KEY is set) and the settings\n"
+	  "(greeting, system prompt, model, voice, language...) of the Python CallBot's\n"
+	  "SQLite database PATH. Idempotent: a second run adds nothing. Rows older than\n"
+	  "RETENTION_DAYS are skipped; settings already set here are kept. Audited.\n\n"
+	  "  --audio-dir DIR   the Python CallBot's AUDIO_OUTPUT_DIR\n"
+	  "                    (default: PATH's folder/audio_output)\n" },
 };
 
 const struct cli_cmd *cli_commands(size_t *n)
@@ -141,6 +187,7 @@ int cli_open_store(struct cli *cli, struct store **st)
 		*st = NULL;
 		return EXIT_USAGE;
 	}
+	(void)store_set_node(*st, cli->conf.node_id); /* NODE_ID is validated: cannot fail */
 	return EXIT_OK;
 }
 

@@ -20,7 +20,7 @@ static void usage(FILE *out)
 		     "  -h, --help      this help; COMMAND --help for a command's help\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(out, "  %-15s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage or configuration error.\n");
 }
 

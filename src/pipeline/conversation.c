@@ -2,6 +2,7 @@
  * thread, then STT -> LLM -> TTS on the call's own pipeline thread, so a slow backend
  * delays only this call and never the media of others. */
 #include "pipeline/pipeline.h"
+#include "core/alert.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "llm/llm.h"
@@ -11,6 +12,7 @@
 #include "tts/tts.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,7 +71,8 @@ struct turn {
 	unsigned gen;
 	struct sentencer sent;
 	int64_t end_ms, llm_start_ms, first_text_ms, first_audio_ms;
-	int tts_ms;
+	int tts_ms;      /* synthesis time of the turn's first audio */
+	bool tts_timed;
 	bool spoke;
 };
 
@@ -118,6 +121,21 @@ static int play_pcm(const int16_t *pcm, size_t n, void *arg)
 	return mediachan_play(t->c->mc, pcm, n) == 0 ? 0 : ECANCELED;
 }
 
+/* Alerts when a backend starts failing and when it works again (core/alert.h). */
+static void backend_health(const char *kind, const char *name, int rc, const char *why)
+{
+	char down[32], up[32], details[256];
+
+	snprintf(down, sizeof(down), "%s_backend_down", kind);
+	snprintf(up, sizeof(up), "%s_backend_restored", kind);
+	json_t *d = json_pack("{s:s,s:s}", "backend", name, "error", rc ? why : "");
+	char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	snprintf(details, sizeof(details), "%s", dj ? dj : "{}");
+	alert_state(down, up, rc == 0, details);
+	free(dj);
+	json_decref(d);
+}
+
 static void say(struct turn *t, const char *text, size_t len)
 {
 	char *s = strndup(text, len);
@@ -127,11 +145,15 @@ static void say(struct turn *t, const char *text, size_t len)
 	if (!s)
 		return;
 	rc = tts_synth(t->c->p->d.tts, s, play_pcm, t, &t->c->cancel);
+	if (rc != ECANCELED)
+		backend_health("tts", tts_engine_name(t->c->p->d.tts), rc, strerror(rc));
 	if (rc && rc != ECANCELED)
 		log_warn("call %llu: speech synthesis failed: %s", (unsigned long long)t->c->call_id,
 			 strerror(rc));
-	if (!t->tts_ms && t->first_audio_ms)
+	if (!t->tts_timed && t->first_audio_ms >= t0) {
 		t->tts_ms = (int)(t->first_audio_ms - t0);
+		t->tts_timed = true;
+	}
 	free(s);
 }
 
@@ -264,6 +286,7 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 		rc = heard ? 0 : ENOMEM;
 	} else {
 		rc = stt_stream_end(utt, &heard, &stt_ms);
+		backend_health("stt", stt_engine_name(c->p->d.stt), rc, strerror(rc));
 	}
 	if (rc || !heard || !heard[0] || !turn_current(&t)) {
 		free(heard);
@@ -280,6 +303,8 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	memcpy(msgs + 1, c->history, c->nhistory * sizeof(msgs[0]));
 	t.llm_start_ms = time_mono_ms();
 	rc = llm_chat(c->p->d.llm, msgs, c->nhistory + 1, &ctx, on_llm_text, &t, &reply);
+	if (rc != ECANCELED)
+		backend_health("llm", llm_name(c->p->d.llm), rc, reply.why);
 	if (turn_current(&t))
 		sentencer_flush(&t.sent);
 	if (rc && rc != ECANCELED && !t.spoke && turn_current(&t)) {

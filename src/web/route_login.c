@@ -5,6 +5,7 @@
 #include "web/metrics.h"
 #include "web/ratelimit.h"
 #include "web/session.h"
+#include "core/alert.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "crypto/password.h"
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,11 @@ static enum MHD_Result failed(struct http_req *req, const char *nonce, const cha
 	log_security("login_failed", "user %s from %s: %s", username, req->client, reason);
 	atomic_fetch_add(&web_metrics(req->web)->logins_failed, 1);
 	audit_login(req, uid, "login_failed", username, reason);
+	json_t *d = json_pack("{s:s,s:s}", "last_client", req->client, "last_user", username);
+	char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	alert_count("login_failure_storm", 10, 60000, dj);
+	free(dj);
+	json_decref(d);
 	/* fail2ban counts these: a failed login is always a 401 on POST /login. */
 	return render(req, 401, nonce, "Invalid user name or password, or too many attempts.",
 		      username);

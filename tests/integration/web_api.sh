@@ -174,8 +174,7 @@ expect_eq "$code" 403 "logout without CSRF is 403"
 
 # --- originate / LLM test seams ---
 r=$(api "$A" POST /api/calls '{"to":"+15551234567","purpose":"test"}')
-expect_eq "$(echo "$r" | tail -1)" 503 "originate is 503 without a call service"
-expect_contains "$r" "not available in this build" "503 explained"
+expect_eq "$(echo "$r" | tail -1)" 403 "originate refused: OUTBOUND_ALLOW is empty"
 r=$(api "$A" POST /api/calls '{"to":"bad <uri>"}')
 expect_eq "$(echo "$r" | tail -1)" 400 "originate validates the destination"
 r=$(api "$A" POST /api/calls 'not json')
