@@ -67,6 +67,17 @@ char *str_clone(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+char *mem_to_str(const void *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
 char *str_trim(char *s)
 {
 	size_t n = strlen(s), start = 0;

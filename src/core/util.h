@@ -14,6 +14,9 @@ int str_copy(char *dst, size_t cap, const char *src);
 /* strdup that accepts NULL. (Not "str_dup": libre exports str_dup(), and ours
  * would interpose on it at run time, breaking every libre allocation.) */
 char *str_clone(const char *s);
+/* n bytes of a buffer that need not be NUL-terminated, as a new C string (malloc'd).
+ * Unlike strndup it never looks past p + n. */
+char *mem_to_str(const void *p, size_t n);
 /* Trims ASCII white space in place; returns s. */
 char *str_trim(char *s);
 /* Levenshtein distance, capped at 16 (for "did you mean" hints). */

@@ -213,7 +213,7 @@ int rules_parse(struct rules **out, const char *text, size_t len, char *err, siz
 	while (p < end && !rc) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t llen = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *buf = strndup(p, llen);
+		char *buf = mem_to_str(p, llen);
 
 		if (!buf) {
 			rc = ENOMEM;
