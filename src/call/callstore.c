@@ -8,12 +8,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct callrow {
 	int64_t id;        /* 0 until the insert succeeded */
 	atomic_int refs;   /* the loop's until its last update, plus the pipeline's */
+	pthread_mutex_t lock;
+	char consent[16];  /* set by the pipeline, merged into every update */
 };
 
 enum job_kind { JOB_INSERT, JOB_UPDATE, JOB_TURN, JOB_RELEASE };
@@ -29,8 +33,34 @@ struct job {
 
 static void row_unref(struct callrow *row)
 {
-	if (atomic_fetch_sub(&row->refs, 1) == 1)
+	if (atomic_fetch_sub(&row->refs, 1) == 1) {
+		pthread_mutex_destroy(&row->lock);
 		free(row);
+	}
+}
+
+void callstore_row_consent(struct callrow *row, const char *state)
+{
+	if (!row)
+		return;
+	pthread_mutex_lock(&row->lock);
+	snprintf(row->consent, sizeof(row->consent), "%s", state);
+	pthread_mutex_unlock(&row->lock);
+}
+
+/* The pipeline's consent decides what of the row is kept. */
+static void merge_consent(struct callrow *row, struct store_call *c, bool last)
+{
+	pthread_mutex_lock(&row->lock);
+	if (row->consent[0])
+		snprintf(c->consent, sizeof(c->consent), "%s", row->consent);
+	pthread_mutex_unlock(&row->lock);
+	if (strcmp(c->consent, "refused") != 0)
+		return;
+	if (last && c->recording_path[0] && unlink(c->recording_path) != 0 && errno != ENOENT)
+		log_error("calls: cannot delete the recording of a call without consent: %s",
+			  strerror(errno));
+	c->caller[0] = c->callee[0] = c->recording_path[0] = '\0';
 }
 
 struct callstore {
@@ -72,6 +102,7 @@ static void run(struct callstore *cw, struct job *j)
 				  strerror(err));
 	} else if (j->row->id) {
 		j->c.id = j->row->id;
+		merge_consent(j->row, &j->c, j->last);
 		err = store_call_update(cw->st, &j->c);
 		if (err)
 			log_error("calls: cannot update call %s: %s", j->c.sip_call_id,
@@ -170,6 +201,7 @@ struct callrow *callstore_insert(struct callstore *cw, const struct store_call *
 		return NULL;
 	}
 	atomic_init(&row->refs, 1);
+	pthread_mutex_init(&row->lock, NULL);
 	memset(j, 0, sizeof(*j));
 	j->kind = JOB_INSERT;
 	j->row = row;

@@ -24,5 +24,9 @@ void callstore_update(struct callstore *cw, struct callrow *row, const struct st
 void callstore_row_hold(struct callrow *row);
 void callstore_turn(struct callstore *cw, struct callrow *row, const struct store_turn *t);
 void callstore_row_release(struct callstore *cw, struct callrow *row);
+/* The caller's consent ("announced", "pending", "given", "refused"), written with the
+ * row's next update. "refused" also forgets the call: caller, callee and recording are
+ * not kept (the recording file is deleted when the call ends). Any thread. */
+void callstore_row_consent(struct callrow *row, const char *state);
 
 #endif

@@ -181,6 +181,12 @@ void callsvc_turn(void *cs, void *record, const struct store_turn *t)
 	callstore_turn(((struct callsvc *)cs)->rows, record, t);
 }
 
+void callsvc_consent(void *cs, void *record, const char *state)
+{
+	(void)cs;
+	callstore_row_consent(record, state);
+}
+
 void callsvc_set_handler(struct callsvc *cs, const struct media_handler *h)
 {
 	if (!cs || !h)

@@ -43,6 +43,8 @@ void callsvc_set_handler(struct callsvc *cs, const struct media_handler *h);
  * call's media channel is referenced. Any thread; cs as void * for callbacks. */
 struct store_turn;
 void callsvc_turn(void *cs, void *record, const struct store_turn *t);
+/* Records the caller's consent on the call's row (see callstore_row_consent). */
+void callsvc_consent(void *cs, void *record, const char *state);
 
 /*
  * Outgoing calls. The end of a call (answered or not) is reported once to done,

@@ -54,6 +54,7 @@ int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs
 	d.llm = ai->llm;
 	d.tts = ai->tts;
 	d.save_turn = callsvc_turn;
+	d.save_consent = callsvc_consent;
 	d.save_arg = cs;
 	d.observe_response = observe;
 	d.observe_arg = ai;

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "llm/llm.h"
+#include "llm/rules.h"
 #include "pipeline/sentence.h"
 #include "pipeline/vad.h"
 #include "stt/stt.h"
@@ -61,6 +62,8 @@ struct conv {
 
 	/* conversation thread only */
 	char *greeting, *system_prompt, *consent_notice; /* this call's texts */
+	bool store_ok;  /* false until the caller agrees, with CONSENT_MODE=require */
+	bool refused;
 	struct llm_msg history[HISTORY_MAX];
 	size_t nhistory;
 	int seq;
@@ -186,7 +189,7 @@ static void save_turn(struct conv *c, const char *role, const char *text, int64_
 	};
 
 	str_copy(st.role, sizeof(st.role), role);
-	if (c->p->d.save_turn)
+	if (c->store_ok && c->p->d.save_turn)
 		c->p->d.save_turn(c->p->d.save_arg, c->record, &st);
 }
 
@@ -227,6 +230,131 @@ static char *call_text(struct conv *c, const char *key, const char *fallback)
 	return strdup(fallback);
 }
 
+static void wait_playback(struct conv *c)
+{
+	for (int64_t t0 = time_mono_ms(); mediachan_queued(c->mc) > 0;) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		if (c->stop || time_mono_ms() - t0 > DRAIN_MAX_MS)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void wait_playback_then_hangup(struct conv *c)
+{
+	wait_playback(c);
+	mediachan_hangup(c->mc);
+}
+
+static void set_consent(struct conv *c, const char *state)
+{
+	if (c->p->d.save_consent)
+		c->p->d.save_consent(c->p->d.save_arg, c->record, state);
+}
+
+/* Speaks text as a turn of its own (not an answer to the caller). */
+static void speak(struct conv *c, const char *text)
+{
+	struct turn t;
+
+	turn_begin(c, &t, time_mono_ms());
+	atomic_store(&c->busy, true);
+	say(&t, text, strlen(text));
+	atomic_store(&c->busy, false);
+}
+
+/* The caller's next words or key press, within timeout_ms; NULL on silence or hang-up. */
+static char *next_answer(struct conv *c, int timeout_ms)
+{
+	struct stt_stream *utt = NULL;
+	char keys[sizeof(c->pending_keys)] = "", *text = NULL;
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->pending && !c->pending_keys[0] && !c->stop) {
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	utt = c->pending;
+	memcpy(keys, c->pending_keys, sizeof(keys));
+	c->pending = NULL;
+	c->pending_keys[0] = '\0';
+	pthread_mutex_unlock(&c->lock);
+	if (keys[0])
+		text = strdup(keys);
+	if (utt && !keys[0])
+		stt_stream_end(utt, &text, NULL);
+	else
+		stt_stream_abort(utt);
+	return text;
+}
+
+static bool said_one_of(const char *text, const char *const *words)
+{
+	char *norm = rules_normalize(text), *padded = NULL;
+	bool hit = false;
+
+	if (norm && asprintf(&padded, " %s ", norm) >= 0) {
+		for (size_t i = 0; words[i] && !hit; i++) {
+			char w[32];
+			snprintf(w, sizeof(w), " %s ", words[i]);
+			hit = strstr(padded, w) != NULL;
+		}
+	}
+	free(norm);
+	free(padded);
+	return hit;
+}
+
+/* CONSENT_MODE=require: nothing of the call is stored unless the caller agrees (by voice or
+ * by pressing 1); without it the call ends politely and the call row keeps no personal data. */
+static bool ask_consent(struct conv *c)
+{
+	static const char *const yes[] = { "yes", "yeah", "yep", "sure", "ok", "okay", "agree",
+					   "i do", "dtmf 1", NULL };
+	static const char *const no[] = { "no", "nope", "don't", "do not", "dtmf 2", NULL };
+	char *prompt = NULL;
+
+	set_consent(c, "pending");
+	for (int attempt = 0; attempt < 2 && !c->stop; attempt++) {
+		char *heard;
+		bool agreed, refused;
+
+		if (asprintf(&prompt, "%s Please say yes, or press 1, to continue.",
+			     attempt ? "Sorry, I did not get that." : c->consent_notice) < 0)
+			break;
+		speak(c, prompt);
+		free(prompt);
+		wait_playback(c);
+		heard = next_answer(c, 6000);
+		agreed = heard && said_one_of(heard, yes);
+		refused = heard && said_one_of(heard, no);
+		free(heard);
+		if (agreed && !refused) {
+			set_consent(c, "given");
+			c->store_ok = true;
+			return true;
+		}
+		if (refused)
+			break;
+	}
+	if (!c->stop)
+		speak(c, "Without your consent I cannot continue this call. Goodbye.");
+	set_consent(c, "refused");
+	log_info("call %llu: no consent; the call ends and nothing of it is kept",
+		 (unsigned long long)c->call_id);
+	c->refused = true;
+	wait_playback_then_hangup(c);
+	return false;
+}
+
 /* The greeting (and the consent notice) before the caller says anything. */
 static void greet(struct conv *c)
 {
@@ -239,12 +367,17 @@ static void greet(struct conv *c)
 	c->consent_notice = call_text(c, "CONSENT_NOTICE", cf->consent_notice);
 	if (!c->greeting || !c->system_prompt || !c->consent_notice)
 		return;
+	if (cf->consent_mode == CONSENT_REQUIRE && !ask_consent(c))
+		return;
 	turn_begin(c, &t, time_mono_ms());
 	atomic_store(&c->busy, true);
-	if (cf->consent_mode != CONSENT_OFF && c->consent_notice[0]) {
+	if (cf->consent_mode == CONSENT_ANNOUNCE && c->consent_notice[0]) {
+		set_consent(c, "announced");
 		if (asprintf(&text, "%s %s", c->consent_notice, c->greeting) < 0)
 			text = NULL;
 	} else {
+		if (cf->consent_mode == CONSENT_OFF)
+			set_consent(c, "off");
 		text = strdup(c->greeting);
 	}
 	if (text) {
@@ -254,17 +387,6 @@ static void greet(struct conv *c)
 		free(text);
 	}
 	atomic_store(&c->busy, false);
-}
-
-static void wait_playback_then_hangup(struct conv *c)
-{
-	for (int64_t t0 = time_mono_ms(); mediachan_queued(c->mc) > 0;) {
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-		if (c->stop || time_mono_ms() - t0 > DRAIN_MAX_MS)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	mediachan_hangup(c->mc);
 }
 
 /* Answers an utterance (utt) or a key press (keys, e.g. "dtmf 0": rules can match it). */
@@ -357,7 +479,10 @@ static void *conv_thread(void *arg)
 		c->pending_keys[0] = '\0';
 		atomic_store(&c->busy, true);
 		pthread_mutex_unlock(&c->lock);
-		answer(c, keys[0] ? NULL : utt, keys[0] ? keys : NULL, start_ms, end_ms);
+		if (c->refused)
+			stt_stream_abort(utt); /* the call is ending; nothing more is heard */
+		else
+			answer(c, keys[0] ? NULL : utt, keys[0] ? keys : NULL, start_ms, end_ms);
 		atomic_store(&c->busy, false);
 	}
 	conv_unref(c);
@@ -377,6 +502,7 @@ static void *on_start(void *harg, struct mediachan *mc, const struct media_call_
 	c->p = p;
 	c->call_id = ci->call_id;
 	c->record = ci->record;
+	c->store_ok = p->d.conf->consent_mode != CONSENT_REQUIRE;
 	str_copy(c->caller, sizeof(c->caller), ci->caller ? ci->caller : "");
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);

@@ -25,6 +25,8 @@ struct pipeline_deps {
 	struct llm *llm;
 	struct tts_engine *tts;
 	pipeline_turn_h *save_turn;
+	/* Records the caller's consent state on the call ("announced", "given", ...). */
+	void (*save_consent)(void *arg, void *record, const char *state);
 	void *save_arg;
 	/* Optional: each answer's response time (end of caller speech -> first bot audio). */
 	void (*observe_response)(void *arg, int response_ms);
