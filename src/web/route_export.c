@@ -1,56 +1,47 @@
-/* route_export.c - GET /api/export?caller=NUM (admin): every call of one caller with its
- * turns as one JSON download (recordings: `callbot export`). Audited. */
+/* route_export.c - GET /api/export?caller=NUM (admin): everything stored about one number
+ * (calls, consent, decrypted turns, decrypted recordings) as the same .tar.gz as
+ * `callbot export`. Audited by data_export with the number hashed. */
 #include "web/query.h"
 
-#include "core/util.h"
+#include "store/data.h"
 
 #include <errno.h>
-#include <stdlib.h>
-
-struct export_ctx {
-	struct http_req *req;
-	json_t *calls;
-};
-
-static int add_call(const struct store_call *c, void *arg)
-{
-	struct export_ctx *ctx = arg;
-	json_t *o = call_json(c), *turns = call_turns_json(ctx->req, c->id);
-
-	if (!o || !turns) {
-		json_decref(o);
-		json_decref(turns);
-		return ENOMEM;
-	}
-	json_object_set_new(o, "turns", turns);
-	return json_array_append_new(ctx->calls, o) ? ENOMEM : 0;
-}
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum MHD_Result route_export(struct http_req *req)
 {
-	struct store_call_filter f = { 0 };
-	struct export_ctx ctx = { req, json_array() };
-	json_t *d;
-	char *details;
-	int err;
+	const struct web_conf *wc = web_conf(req->web);
+	const char *caller = NULL;
+	struct data_ctx dc = {
+		.st = web_store(req->web), .base_dir = wc->base_dir, .audio_dir = wc->audio_dir,
+		.hash_key = wc->secret_key, .user_id = req->user.id, .ip = req->client,
+	};
+	struct MHD_Response *r;
+	struct stat st;
+	int fd, err;
 
-	if (!query_text(req, "caller", 127, &f.caller) || !f.caller) {
-		json_decref(ctx.calls);
+	if (!query_text(req, "caller", 127, &caller) || !caller || !*caller)
 		return http_error(req, 400, "caller is required");
+	/* Decrypted recordings never touch the disk: the archive is built in memory. */
+	fd = memfd_create("callbot-export", MFD_CLOEXEC);
+	if (fd < 0)
+		return http_error(req, 500, "internal error");
+	err = data_export(&dc, caller, fd, NULL);
+	if (err || fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return http_error(req, err == ENOMEM ? 503 : 500, "the export could not be made");
 	}
-	err = ctx.calls ? store_call_list(web_store(req->web), &f, add_call, &ctx, NULL) : ENOMEM;
-	d = json_pack("{s:s,s:I,s:s}", "caller", f.caller, "calls",
-		      (json_int_t)json_array_size(ctx.calls), "result", err ? "failed" : "ok");
-	details = d ? json_dumps(d, JSON_COMPACT) : NULL;
-	web_audit(req, "export", details);
-	free(details);
-	json_decref(d);
-	if (err) {
-		json_decref(ctx.calls);
-		return http_error(req, 500, "the database is not available");
+	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd); /* takes the fd */
+	if (!r) {
+		close(fd);
+		return http_error(req, 500, "internal error");
 	}
-	http_add_header(req, "Content-Disposition", "attachment; filename=\"callbot-export.json\"");
-	return http_send_jsonv(req, 200, json_pack("{s:s,s:o,s:o}", "caller", f.caller,
-						   "exported_at", json_time(time_now_ms()),
-						   "calls", ctx.calls));
+	MHD_add_response_header(r, "Content-Type", "application/gzip");
+	MHD_add_response_header(r, "Content-Disposition",
+				"attachment; filename=\"callbot-export.tar.gz\"");
+	req->bytes = (size_t)st.st_size;
+	return http_queue(req, 200, r);
 }

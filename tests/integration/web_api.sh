@@ -239,10 +239,14 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -b "$V" "$URL/api/me")
 expect_eq "$code" 401 "disabled user's session ends"
 
 # --- export, audit ---
-code=$(curl -s -D "$T/h" -o "$T/e" -w '%{http_code}' -b "$A" "$URL/api/export?caller=%2B15550000010")
+code=$(curl -s -D "$T/h" -o "$T/e.tar.gz" -w '%{http_code}' -b "$A" "$URL/api/export?caller=%2B15550000010")
 expect_eq "$code" 200 "export"
-expect_contains "$(cat "$T/e")" "invoice" "export includes turns"
+expect_contains "$(cat "$T/h")" "Content-Type: application/gzip" "export is a .tar.gz"
 expect_contains "$(cat "$T/h")" "attachment" "export is a download"
+mkdir -p "$T/ex" && tar -xzf "$T/e.tar.gz" -C "$T/ex" || fail "export archive does not unpack"
+expect_contains "$(cat "$T/ex/callbot-export/manifest.json")" "invoice" "export manifest includes the (decrypted) turns"
+expect_contains "$(cat "$T/ex/callbot-export/manifest.json")" "+15550000010" "export manifest names the caller"
+expect_not_contains "$(sqlite3 "$D/callbot.db" "SELECT details FROM audit_log WHERE action='export'")" "15550000010" "the export audit row hides the number"
 r=$(curl -s -b "$A" "$URL/api/audit?per_page=100")
 for a in login login_failed settings_change user_add user_update token_add call_delete export recording_download; do
 	expect_contains "$r" "\"action\":\"$a\"" "audit has $a"
