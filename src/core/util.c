@@ -235,6 +235,20 @@ char *url_redact(const char *url)
 	return s;
 }
 
+char *url_endpoint(const char *base, const char *path)
+{
+	size_t blen = strlen(base), plen = strlen(path);
+	char *url;
+
+	while (blen && base[blen - 1] == '/')
+		blen--;
+	if (blen >= plen && strncmp(base + blen - plen, path, plen) == 0)
+		plen = 0;
+	if (asprintf(&url, "%.*s%.*s", (int)blen, base, (int)plen, path) < 0)
+		return NULL;
+	return url;
+}
+
 int64_t time_now_ms(void)
 {
 	struct timespec ts;

@@ -31,6 +31,9 @@ int file_read_all(const char *path, size_t max, char **buf_out, size_t *len_out)
 int fd_write_all(int fd, const void *data, size_t len);
 /* The URL for log lines, without credentials (user:password@); malloc'd. */
 char *url_redact(const char *url);
+/* base (trailing slashes dropped) + path, unless base already ends with path: operators
+ * give either a server's base URL or the full endpoint. malloc'd. */
+char *url_endpoint(const char *base, const char *path);
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t time_now_ms(void);
 int64_t time_mono_ms(void);

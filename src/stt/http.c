@@ -60,7 +60,6 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 {
 	struct http_stt *e;
 	const char *base = c->stt_url;
-	size_t blen;
 
 	if (!base || !*base) {
 		snprintf(err, errsize, "STT_URL: required when STT_BACKEND=http");
@@ -79,17 +78,7 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 		curl_global_cleanup();
 		return ENOMEM;
 	}
-	blen = strlen(base);
-	while (blen && base[blen - 1] == '/')
-		blen--;
-	/* STT_URL may be the server's base URL or already the full endpoint */
-	if (blen >= strlen(HTTP_PATH) && !strncmp(base + blen - strlen(HTTP_PATH), HTTP_PATH,
-						  strlen(HTTP_PATH))) {
-		if (asprintf(&e->url, "%.*s", (int)blen, base) < 0)
-			e->url = NULL;
-	} else if (asprintf(&e->url, "%.*s%s", (int)blen, base, HTTP_PATH) < 0) {
-		e->url = NULL;
-	}
+	e->url = url_endpoint(base, HTTP_PATH);
 	e->shown = url_redact(e->url);
 	e->model = str_clone(c->stt_model && *c->stt_model ? c->stt_model : "whisper-1");
 	e->lang = str_clone(c->language && *c->language ? c->language : "en");

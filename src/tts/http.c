@@ -87,7 +87,6 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 {
 	struct http_tts *e;
 	const char *base = c->tts_url;
-	size_t blen;
 
 	if (!base || !*base) {
 		snprintf(err, errsize, "TTS_URL: required when TTS_BACKEND=http");
@@ -106,16 +105,7 @@ static int http_alloc(void **out, const struct conf *c, char *err, size_t errsiz
 		curl_global_cleanup();
 		return ENOMEM;
 	}
-	blen = strlen(base);
-	while (blen && base[blen - 1] == '/')
-		blen--;
-	if (blen >= strlen(HTTP_PATH) &&
-	    !strncmp(base + blen - strlen(HTTP_PATH), HTTP_PATH, strlen(HTTP_PATH))) {
-		if (asprintf(&e->url, "%.*s", (int)blen, base) < 0)
-			e->url = NULL;
-	} else if (asprintf(&e->url, "%.*s%s", (int)blen, base, HTTP_PATH) < 0) {
-		e->url = NULL;
-	}
+	e->url = url_endpoint(base, HTTP_PATH);
 	e->shown = url_redact(e->url);
 	e->voice = str_clone(c->tts_voice && *c->tts_voice ? c->tts_voice : HTTP_DEFAULT_VOICE);
 	e->speed = c->tts_rate > 0 ? c->tts_rate / 175.0 : 1.0;
