@@ -6,41 +6,15 @@
 # calls fail over to node A. Both nodes exit 0 on SIGTERM.
 source "$(dirname "$0")/sip/lib.sh"
 command -v kamailio >/dev/null || die "kamailio is not installed (scripts/packages/test-rel.list)"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -x "$PGBIN/initdb" ] || die "PostgreSQL server not installed (scripts/packages/test-rel.list)"
+source "$(dirname "$0")/pg/lib.sh"
 REPO=$TESTS_DIR/..
-
-# A throwaway PostgreSQL (initdb refuses root: the cluster belongs to postgres).
-P=$(mktemp -d /tmp/callbot-pg-XXXXXX)
-chmod 755 "$P" && chown postgres "$P"
-pg_stop() {
-	[ -f "$P/data/postmaster.pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$P/data" -m immediate -w stop >/dev/null 2>&1
-	rm -rf "$P"
-}
 NODE_PIDS=()
 stop_all() {
 	for p in "${NODE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	pg_stop
 }
 trap 'rc=$?; set +e; stop_all; (exit $rc); cleanup' EXIT
-PGPORT=$(free_port 1)
-PGPW=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')
-printf '%s\n' "$PGPW" >"$P/pw" && chown postgres "$P/pw"
-runuser -u postgres -- "$PGBIN/initdb" -D "$P/data" -U postgres --pwfile="$P/pw" \
-	--auth-local=trust --auth-host=scram-sha-256 >"$P/initdb.log" 2>&1 || { cat "$P/initdb.log" >&2; die "initdb"; }
-cat >>"$P/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$P'
-fsync = off
-CONF
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 30 start >/dev/null ||
-	{ cat "$P/server.log" >&2; die "PostgreSQL did not start"; }
-PSQL() { (cd "$P" && runuser -u postgres -- psql -h "$P" -p "$PGPORT" -v ON_ERROR_STOP=1 -qAt "$@"); }
-PSQL -d postgres -c "CREATE DATABASE callbot" || die "create database"
-DB_URL="postgresql://postgres:$PGPW@127.0.0.1:$PGPORT/callbot?sslmode=disable&connect_timeout=5"
-pgsql() { PSQL -d callbot -c "$1"; }
-log "PostgreSQL on 127.0.0.1:$PGPORT"
+pg_start
 
 # Two nodes: own config folders, ports and NODE_ID; one database.
 declare -A SIPP WEBP PID
