@@ -8,7 +8,7 @@ build_pkgs=(
   libre-dev librem-dev libsrtp2-dev
   libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev
-  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev libspeexdsp-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev libspeexdsp-dev flite1-dev
 )
 run_pkgs=( espeak-ng-data ca-certificates )
 test_pkgs=( libcmocka-dev python3 python3-cryptography sqlite3 curl openssl
