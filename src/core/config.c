@@ -230,7 +230,7 @@ static const struct conf_key keys[] = {
 	BOOL("BARGE_IN", barge_in, "on", "caller speech stops bot playback"),
 	INT("BARGE_IN_MIN_MS", barge_in_min_ms, "250", 0, 5000,
 	    "speech shorter than this does not interrupt"),
-	BOOL("AEC", aec, "on", "cancel the bot's own echo from the received audio"),
+	BOOL("AEC", aec, "on", "cancel the bot's own echo (accepted; not applied yet: see docs/speech.md)"),
 	STR("TRANSFER_TARGET", transfer_target, "", NULL, "SIP URI or extension for transfers"),
 	STR("OUTBOUND_ALLOW", outbound_allow, "", NULL, "patterns outbound calls may dial"),
 	PATH("TOOLS_FILE", tools_file, "", "JSON file declaring webhook tools"),
