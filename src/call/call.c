@@ -15,7 +15,7 @@ mediachan_hangup_h *callsvc_media_hangup_handler(void);
 
 void call_set_state(struct call *call, const char *state)
 {
-	scopy(call->state, sizeof(call->state), state);
+	str_copy(call->state, sizeof(call->state), state);
 }
 
 void call_destructor(void *arg)
@@ -88,9 +88,9 @@ void call_end(struct call *call, const char *status, const char *reason)
 		call->rtp = mem_deref(call->rtp);
 	}
 	call_set_state(call, "ended");
-	call->rowdata.ended_at = wall_ms();
-	scopy(call->rowdata.status, sizeof(call->rowdata.status), status);
-	scopy(call->rowdata.end_reason, sizeof(call->rowdata.end_reason), reason);
+	call->rowdata.ended_at = time_now_ms();
+	str_copy(call->rowdata.status, sizeof(call->rowdata.status), status);
+	str_copy(call->rowdata.end_reason, sizeof(call->rowdata.end_reason), reason);
 	callstore_update(cs->rows, call->row, &call->rowdata, true);
 	call->row = NULL;
 	list_unlink(&call->le);
@@ -481,7 +481,7 @@ void call_start_media(struct call *call)
 			     (unsigned long long)call->id, rand_u32()) < (int)sizeof(path)) {
 			call->rec = recording_open(cs->recorder, path);
 			if (call->rec)
-				scopy(call->rowdata.recording_path,
+				str_copy(call->rowdata.recording_path,
 					 sizeof(call->rowdata.recording_path), path);
 		}
 	}
@@ -508,8 +508,8 @@ static void answer_now(void *arg)
 	call->answer = mem_deref(call->answer);
 	call->answered = true;
 	call_set_state(call, "active");
-	call->rowdata.answered_at = wall_ms();
-	scopy(call->rowdata.status, sizeof(call->rowdata.status), "in_progress");
+	call->rowdata.answered_at = time_now_ms();
+	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "in_progress");
 	callstore_update(call->cs->rows, call->row, &call->rowdata, false);
 	call_start_media(call);
 	if (call->cs->conf->max_call_seconds > 0)
@@ -612,7 +612,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	}
 	call->cs = cs;
 	call->id = ++cs->next_id;
-	call->started_ms = wall_ms();
+	call->started_ms = time_now_ms();
 	call_set_state(call, "ringing");
 	if (!session_timer(call, msg))
 		goto fail_quiet;
@@ -685,7 +685,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	list_append(&cs->calls, &call->le, call);
 	cs->ncalls++;
 	call->rowdata.started_at = call->started_ms;
-	scopy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
+	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
 	call->row = callstore_insert(cs->rows, &call->rowdata);
 	log_info("call %llu: INVITE from %s (%s) to %s, Call-ID %s", (unsigned long long)call->id,
 		 call->rowdata.caller, SA_TEXT(&msg->src), call->rowdata.callee, call->rowdata.sip_call_id);

@@ -23,7 +23,7 @@ enum { MQ_WAKE = 1 };
 const char *sa_text(const struct sa *sa, char *buf, size_t size)
 {
 	if (re_snprintf(buf, size, "%J", sa) < 0)
-		scopy(buf, size, "?");
+		str_copy(buf, size, "?");
 	return buf;
 }
 
@@ -140,10 +140,10 @@ void callsvc_snapshot(struct callsvc *cs)
 		if (call->ended)
 			continue;
 		v[n].id = call->id;
-		scopy(v[n].caller, sizeof(v[n].caller), call->rowdata.caller);
-		scopy(v[n].callee, sizeof(v[n].callee), call->rowdata.callee);
+		str_copy(v[n].caller, sizeof(v[n].caller), call->rowdata.caller);
+		str_copy(v[n].callee, sizeof(v[n].callee), call->rowdata.callee);
 		v[n].started_ms = call->started_ms;
-		scopy(v[n].state, sizeof(v[n].state), call->state);
+		str_copy(v[n].state, sizeof(v[n].state), call->state);
 		n++;
 	}
 	pthread_mutex_lock(&cs->snap_lock);

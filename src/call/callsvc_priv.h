@@ -14,6 +14,7 @@
 #include "call/bot.h"
 #include "call/callstore.h"
 #include "call/callsvc.h"
+#include "core/util.h"
 #include "media/mclock.h"
 #include "media/recorder.h"
 #include "media/rtpstream.h"
@@ -152,25 +153,6 @@ void call_close_handler(int err, const struct sip_msg *msg, void *arg);
 void call_outgoing(struct callsvc *cs, struct dial_req *rq); /* takes rq */
 void dial_req_free(struct dial_req *rq);
 void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq);
-
-/* core/util.h clashes with libre (str_dup, ARRAY_SIZE): local helpers. */
-static inline void scopy(char *dst, size_t cap, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src ? src : "", n);
-	dst[n] = '\0';
-}
-
-static inline int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "addr:port" of sa into buf, for log lines (log_* take printf formats). */
 const char *sa_text(const struct sa *sa, char *buf, size_t size);

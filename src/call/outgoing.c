@@ -131,8 +131,8 @@ int callsvc_dial(struct callsvc *cs, const struct callsvc_dial_params *p, uint64
 	if (!rq)
 		return ENOMEM;
 	rq->id = ++cs->next_id;
-	scopy(rq->to, sizeof(rq->to), p->to);
-	scopy(rq->purpose, sizeof(rq->purpose), p->purpose);
+	str_copy(rq->to, sizeof(rq->to), p->to);
+	str_copy(rq->purpose, sizeof(rq->purpose), p->purpose);
 	rq->ring_s = p->ring_s ? p->ring_s : CALL_DIAL_RING_S;
 	rq->done = p->done;
 	rq->arg = p->arg;
@@ -184,8 +184,8 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	tmr_cancel(&call->tmr_ring);
 	call->answered = true;
 	call_set_state(call, "active");
-	call->rowdata.answered_at = wall_ms();
-	scopy(call->rowdata.status, sizeof(call->rowdata.status), "in_progress");
+	call->rowdata.answered_at = time_now_ms();
+	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "in_progress");
 	callstore_update(cs->rows, call->row, &call->rowdata, false);
 	log_info("call %llu: answered by %s", (unsigned long long)call->id, call->rowdata.callee);
 	call_start_media(call);
@@ -223,7 +223,7 @@ static void user_part(const char *to, char *out, size_t size)
 		memcpy(out, s, (size_t)(at - s));
 		out[at - s] = '\0';
 	} else {
-		scopy(out, size, s);
+		str_copy(out, size, s);
 	}
 	for (char *o = out; *o; o++)
 		if ((unsigned char)*o < 0x20 || *o == 0x7f)
@@ -257,7 +257,7 @@ void call_outgoing(struct callsvc *cs, struct dial_req *rq)
 	if (is_number(rq->to))
 		snprintf(to_uri, sizeof(to_uri), "sip:%s@%s", rq->to, domain);
 	else
-		scopy(to_uri, sizeof(to_uri), rq->to);
+		str_copy(to_uri, sizeof(to_uri), rq->to);
 	if (server) {
 		const struct hostport *hp = &c->sip_server_hp;
 		uint16_t port =
@@ -295,11 +295,11 @@ void call_outgoing(struct callsvc *cs, struct dial_req *rq)
 	call->cs = cs;
 	call->id = rq->id;
 	call->outbound = true;
-	call->started_ms = wall_ms();
+	call->started_ms = time_now_ms();
 	call->done = rq->done;
 	call->done_arg = rq->arg;
 	call_set_state(call, "ringing");
-	scopy(call->rowdata.caller, sizeof(call->rowdata.caller), user);
+	str_copy(call->rowdata.caller, sizeof(call->rowdata.caller), user);
 	user_part(rq->to, call->rowdata.callee, sizeof(call->rowdata.callee));
 
 	err = rtpstream_alloc(&call->rtp, &lip, (uint16_t)c->rtp_port_min,
@@ -335,13 +335,13 @@ void call_outgoing(struct callsvc *cs, struct dial_req *rq)
 		struct sip_dialog *dlg = sipsess_dialog(call->sess);
 
 		if (dlg)
-			scopy(call->rowdata.sip_call_id, sizeof(call->rowdata.sip_call_id),
+			str_copy(call->rowdata.sip_call_id, sizeof(call->rowdata.sip_call_id),
 			      sip_dialog_callid(dlg));
 	}
 	list_append(&cs->calls, &call->le, call);
 	cs->ncalls++;
 	call->rowdata.started_at = call->started_ms;
-	scopy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
+	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
 	call->row = callstore_insert(cs->rows, &call->rowdata);
 	log_info("call %llu: outgoing INVITE to %s%s%s%s%s", (unsigned long long)call->id, to_uri,
 		 server ? " via " : "", server ? c->sip_server : "",

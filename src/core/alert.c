@@ -436,18 +436,9 @@ static void *sender_main(void *arg)
 			continue;
 		}
 		if (!A.n) {
-			struct timespec ts;
 			int64_t wait = next_disk - time_mono_ms();
+			struct timespec ts = time_deadline_ms(wait < 1 ? 1 : wait);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			if (wait < 1)
-				wait = 1;
-			ts.tv_sec += (time_t)(wait / 1000);
-			ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			pthread_cond_timedwait(&A.cond, &A.lock, &ts);
 			continue;
 		}

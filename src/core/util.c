@@ -49,7 +49,11 @@ bool utf8_valid(const char *s, size_t len)
 
 int str_copy(char *dst, size_t cap, const char *src)
 {
-	size_t n = strlen(src);
+	size_t n;
+
+	if (!src)
+		src = "";
+	n = strlen(src);
 
 	if (cap == 0)
 		return ENAMETOOLONG;
@@ -261,4 +265,18 @@ int64_t time_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec time_deadline_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
 }

@@ -5,11 +5,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
+#ifndef ARRAY_SIZE /* libre's re_types.h defines the same */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 bool utf8_valid(const char *s, size_t len);
-/* Copies at most cap-1 bytes and always terminates; returns ENAMETOOLONG if cut. */
+/* Copies at most cap-1 bytes and always terminates (NULL src copies ""); returns
+ * ENAMETOOLONG if cut. */
 int str_copy(char *dst, size_t cap, const char *src);
 /* strdup that accepts NULL. (Not "str_dup": libre exports str_dup(), and ours
  * would interpose on it at run time, breaking every libre allocation.) */
@@ -37,5 +41,7 @@ char *url_endpoint(const char *base, const char *path);
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
+/* The wall-clock time ms from now, for pthread_cond_timedwait(). */
+struct timespec time_deadline_ms(int64_t ms);
 
 #endif

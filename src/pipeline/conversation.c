@@ -268,15 +268,8 @@ static char *next_answer(struct conv *c, int timeout_ms)
 {
 	struct stt_stream *utt = NULL;
 	char keys[sizeof(c->pending_keys)] = "", *text = NULL;
-	struct timespec deadline;
+	struct timespec deadline = time_deadline_ms(timeout_ms);
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&c->lock);
 	while (!c->pending && !c->pending_keys[0] && !c->stop) {
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT)
@@ -679,11 +672,9 @@ int pipeline_alloc(struct pipeline **out, const struct pipeline_deps *deps)
  * about every 100 ms, an STT/TTS request may still take its own time-out. */
 static bool wait_idle(struct pipeline *p, int seconds)
 {
-	struct timespec deadline;
+	struct timespec deadline = time_deadline_ms((int64_t)seconds * 1000);
 	bool idle = true;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += seconds;
 	pthread_mutex_lock(&p->lock);
 	while (p->live > 0) {
 		if (pthread_cond_timedwait(&p->idle, &p->lock, &deadline) == ETIMEDOUT) {
