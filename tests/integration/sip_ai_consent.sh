@@ -15,11 +15,11 @@ PYEOF
 }
 
 cb_init
-# Caller 1: listens a moment, presses 1, stays 3 s, hangs up.
+# Caller 1: listens a moment, presses 1, stays 6 s (time for a slow machine), hangs up.
 sed -e 's|<exec rtp_stream="caller.ulaw,1,0"/>|<exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_1.pcap"/>|' \
 	-e 's|dtmf_2833_5.pcap|dtmf_2833_1.pcap|' "$SIPDIR/uac_call.xml" > "$WORK/consent_yes.xml"
 cb_start BOT_MODE=ai CONSENT_MODE=require CONSENT_NOTICE="This call is recorded." GREETING="Hi."
-sipp_run yes -sf "$WORK/consent_yes.xml" -p "$(free_port 1)" -mp "$(free_port 2)" -m 1 -d 3000 \
+sipp_run yes -sf "$WORK/consent_yes.xml" -p "$(free_port 1)" -mp "$(free_port 2)" -m 1 -d 6000 \
 	"127.0.0.1:$SIP_PORT" || die "consenting call failed: $(tail -5 "$WORK/yes.out")"
 sleep 0.5
 [ "$(sql "SELECT consent FROM calls WHERE id=1")" = given ] || die "consent not recorded: $(sql 'SELECT * FROM calls')"
