@@ -399,6 +399,8 @@ static void transfer(struct conv *c, const char *target)
 	char text[400];
 	bool done, ok;
 
+	if (!target || !*target)
+		target = c->p->d.conf->transfer_target;
 	wait_playback(c);
 	if (c->stop)
 		return;
@@ -407,7 +409,7 @@ static void transfer(struct conv *c, const char *target)
 	c->xfer_done = false;
 	pthread_mutex_unlock(&c->lock);
 	log_info("call %llu: transferring to %s", (unsigned long long)c->call_id,
-		 target && *target ? target : "TRANSFER_TARGET");
+		 target && *target ? target : "(no TRANSFER_TARGET)");
 	mediachan_transfer(c->mc, target);
 	deadline = time_deadline_ms(TRANSFER_WAIT_MS);
 	pthread_mutex_lock(&c->lock);
@@ -417,8 +419,7 @@ static void transfer(struct conv *c, const char *target)
 	done = c->xfer_done;
 	ok = c->xfer_ok;
 	c->xfer_waiting = false;
-	snprintf(text, sizeof(text), "transfer to %s: %s",
-		 target && *target ? target : "TRANSFER_TARGET",
+	snprintf(text, sizeof(text), "transfer to %s: %s", target && *target ? target : "nobody",
 		 done ? c->xfer_what : c->stop ? "call ended" : "no answer from the call layer");
 	pthread_mutex_unlock(&c->lock);
 	save_turn(c, "tool", text, time_now_ms(), -1, -1, -1, -1);
