@@ -1,5 +1,6 @@
-/* dtmf.c - DTMF sent by the bot (the send_dtmf tool, IVR navigation): played in-band into
- * the call's audio, after what the bot is saying, so any PBX or IVR can detect it. */
+/* dtmf.c - DTMF sent by the bot (the send_dtmf tool, IVR navigation): RFC 4733
+ * telephone-events when the peer negotiated them (what PBXs detect reliably), else
+ * in-band tones queued after what the bot is saying. */
 #include "call/callsvc_priv.h"
 
 #include "core/log.h"
@@ -17,12 +18,18 @@ void call_send_dtmf(struct call *call, const char *digits)
 
 	if (call->ended || !call->mc || !digits)
 		return;
+	if (call->rtp && rtpstream_can_send_events(call->rtp)) {
+		if (!rtpstream_send_dtmf(call->rtp, digits))
+			log_info("call %llu: sending DTMF %.*s (RFC 4733)", (unsigned long long)call->id,
+				 (int)strnlen(digits, DTMF_MAX_DIGITS), digits);
+		return;
+	}
 	pcm = malloc(cap * sizeof(*pcm));
 	if (!pcm)
 		return;
 	n = dtmftone_render(digits, pcm, cap);
 	if (n && mediachan_play(call->mc, pcm, n) == 0)
-		log_info("call %llu: sending DTMF %.*s", (unsigned long long)call->id,
+		log_info("call %llu: sending DTMF %.*s (in-band)", (unsigned long long)call->id,
 			 (int)strnlen(digits, DTMF_MAX_DIGITS), digits);
 	free(pcm);
 }

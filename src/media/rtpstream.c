@@ -14,6 +14,10 @@
 #define JB_PREFILL 2
 #define JB_MAXDEPTH 6
 #define PLC_FRAMES 3 /* repeat the last frame (fading) this many times, then silence */
+#define DTMF_TX_MAX 32   /* digits queued for sending */
+#define DTMF_TX_TONE 5   /* frames per digit (100 ms) */
+#define DTMF_TX_END 3    /* end packets, repeated for robustness (RFC 4733 2.5.1.4) */
+#define DTMF_TX_GAP 3    /* frames of audio between digits (60 ms) */
 
 struct rtpstream {
 	struct udp_sock *us;
@@ -29,6 +33,10 @@ struct rtpstream {
 	unsigned plc;
 	uint32_t dtmf_ts;
 	bool dtmf_seen;
+	/* RFC 4733 sending: queued digits, and the phase of the current one */
+	char dtx[DTMF_TX_MAX + 1];
+	unsigned dtx_n, dtx_frame;
+	uint32_t dtx_ts;
 	struct mediachan *mc;
 	struct recording *rec;
 	struct rtpstream_stats st;
@@ -280,6 +288,86 @@ static void tx_frame(struct rtpstream *rs, const int16_t pcm[MEDIA_FRAME])
 	}
 }
 
+bool rtpstream_can_send_events(const struct rtpstream *rs)
+{
+	return rs->telev_pt >= 0;
+}
+
+static int dtmf_code(char d)
+{
+	static const char map[] = "0123456789*#ABCD";
+	const char *p;
+
+	if (d >= 'a' && d <= 'd')
+		d = (char)(d - 'a' + 'A');
+	p = d ? strchr(map, d) : NULL;
+	return p ? (int)(p - map) : -1;
+}
+
+int rtpstream_send_dtmf(struct rtpstream *rs, const char *digits)
+{
+	if (rs->telev_pt < 0)
+		return ENOTSUP;
+	for (; *digits; digits++)
+		if (dtmf_code(*digits) >= 0 && rs->dtx_n < DTMF_TX_MAX)
+			rs->dtx[rs->dtx_n++] = *digits;
+	return 0;
+}
+
+/* One telephone-event packet (RFC 4733 2.3): all packets of a digit share its start
+ * timestamp; the duration grows, the last packets carry the E bit. */
+static void tx_event(struct rtpstream *rs, int code, bool end, uint16_t duration)
+{
+	struct rtp_header hdr;
+	struct mbuf *mb = rs->txmb;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.ver = RTP_VERSION;
+	hdr.m = rs->dtx_frame == 0;
+	hdr.pt = (uint8_t)rs->telev_pt;
+	hdr.seq = rs->seq++;
+	hdr.ts = rs->dtx_ts;
+	hdr.ssrc = rs->ssrc;
+	mbuf_rewind(mb);
+	if (rtp_hdr_encode(mb, &hdr) || mbuf_write_u8(mb, (uint8_t)code) ||
+	    mbuf_write_u8(mb, (uint8_t)((end ? 0x80 : 0) | 10)) ||
+	    mbuf_write_u16(mb, htons(duration)))
+		return;
+	mb->pos = 0;
+	if (rs->srtp_tx && srtp_encrypt(rs->srtp_tx, mb))
+		return;
+	mb->pos = 0;
+	if (!udp_send(rs->us, &rs->raddr, mb)) {
+		rs->st.tx_packets++;
+		rs->first_sent = true;
+	}
+}
+
+/* Sends this tick's part of the current digit instead of audio; false when none is due
+ * (no digit queued, or the gap after one). */
+static bool tx_dtmf_tick(struct rtpstream *rs)
+{
+	unsigned f = rs->dtx_frame;
+	int code;
+
+	if (!rs->dtx_n || rs->telev_pt < 0)
+		return false;
+	code = dtmf_code(rs->dtx[0]);
+	if (f == 0)
+		rs->dtx_ts = rs->ts;
+	if (f < DTMF_TX_TONE) {
+		tx_event(rs, code, false, (uint16_t)((f + 1) * MEDIA_FRAME));
+	} else if (f == DTMF_TX_TONE) {
+		for (int i = 0; i < DTMF_TX_END; i++)
+			tx_event(rs, code, true, DTMF_TX_TONE * MEDIA_FRAME);
+	}
+	if (++rs->dtx_frame < DTMF_TX_TONE + 1 + DTMF_TX_GAP)
+		return f <= DTMF_TX_TONE;
+	memmove(rs->dtx, rs->dtx + 1, --rs->dtx_n);
+	rs->dtx_frame = 0;
+	return false;
+}
+
 void rtpstream_tick(struct rtpstream *rs)
 {
 	int16_t rx[MEDIA_FRAME], tx[MEDIA_FRAME];
@@ -292,7 +380,7 @@ void rtpstream_tick(struct rtpstream *rs)
 	} else {
 		memset(tx, 0, sizeof(tx));
 	}
-	if (rs->send_on && rs->raddr_set)
+	if (rs->send_on && rs->raddr_set && !tx_dtmf_tick(rs))
 		tx_frame(rs, tx);
 	rs->ts += MEDIA_FRAME;
 	if (rs->rec)

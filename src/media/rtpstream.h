@@ -33,6 +33,10 @@ int rtpstream_set_srtp(struct rtpstream *rs, const uint8_t tx_key[30], const uin
 void rtpstream_attach(struct rtpstream *rs, struct mediachan *mc, struct recording *rec);
 /* One 20 ms period. */
 void rtpstream_tick(struct rtpstream *rs);
+/* Queues DTMF digits (0-9 * # A-D) to send as RFC 4733 telephone-events, one every
+ * 180 ms in place of audio; ENOTSUP when the peer did not negotiate telephone-event. */
+int rtpstream_send_dtmf(struct rtpstream *rs, const char *digits);
+bool rtpstream_can_send_events(const struct rtpstream *rs);
 void rtpstream_stats(const struct rtpstream *rs, struct rtpstream_stats *st);
 
 #endif
