@@ -25,7 +25,14 @@
 #define HISTORY_MAX 24      /* messages kept for the LLM (12 exchanges) */
 #define PHRASES_MAX 512
 #define DRAIN_MAX_MS 30000  /* longest wait for the last words before hanging up */
+#define BACKCHANNEL_MAX_MS 700 /* "uh-huh", "okay": longer speech interrupts anyway */
+#define WORD_HOLD_MS 40         /* a partial result's real word must last this long */
 #define TRANSFER_WAIT_MS 70000 /* the call layer reports within 60 s (transfer.c) */
+
+/* Added to the STT grammar (with the rules' phrases) so that feedback is recognised as
+ * such; see only_backchannel(). */
+static const char *const backchannel_phrases[] = { "okay", "uh huh", "mm hmm", "yeah", "right",
+						   "i see", "hmm", NULL };
 
 static const char transfer_failed_text[] =
 	"I'm sorry, I could not connect you right now. Is there anything else I can do for you?";
@@ -51,6 +58,8 @@ struct conv {
 	struct vad *vad;
 	struct stt_stream *utt;
 	int64_t utt_start_ms;
+	bool utt_overlap;       /* the bot was speaking when this utterance began */
+	unsigned word_since_ms; /* speech time when the partial result first had a real word */
 	bool barged;
 	bool held;              /* on hold: the far end's audio (music) is not listened to */
 
@@ -60,6 +69,7 @@ struct conv {
 	struct stt_stream *pending;
 	char pending_keys[12];  /* or a DTMF key to answer, as "dtmf 1", "dtmf star" */
 	int64_t pending_start_ms, pending_end_ms;
+	bool pending_overlap;   /* the utterance began while the bot spoke, and did not stop it */
 	bool stop;
 	atomic_uint gen;        /* bumped by barge-in: the turn in progress is dropped */
 	volatile bool cancel;   /* the same, for TTS polling */
@@ -315,6 +325,28 @@ static bool said_one_of(const char *text, const char *const *words)
 	return hit;
 }
 
+/* Listener feedback while someone speaks ("uh-huh", "okay", "right"): not an interruption. */
+static bool only_backchannel(const char *partial)
+{
+	static const char *const words[] = { "uh", "huh", "um", "mm", "mhm", "hmm", "ah", "oh",
+					     "ok", "okay", "yeah", "yes", "yep", "right", "sure",
+					     "alright", "i", "see", "hm", NULL };
+	char *norm = rules_normalize(partial), *save = NULL;
+	bool only = true;
+
+	if (!norm)
+		return true;
+	for (char *w = strtok_r(norm, " ", &save); w && only; w = strtok_r(NULL, " ", &save)) {
+		bool known = false;
+
+		for (size_t i = 0; words[i] && !known; i++)
+			known = !strcmp(w, words[i]);
+		only = known;
+	}
+	free(norm);
+	return only;
+}
+
 /* CONSENT_MODE=require: nothing of the call is stored unless the caller agrees (by voice or
  * by pressing 1); without it the call ends politely and the call row keeps no personal data. */
 static bool ask_consent(struct conv *c)
@@ -444,7 +476,7 @@ static void hook_send_dtmf(void *arg, const char *digits)
 
 /* Answers an utterance (utt) or a key press (keys, e.g. "dtmf 0": rules can match it). */
 static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int64_t start_ms,
-		   int64_t end_ms)
+		   int64_t end_ms, bool overlap)
 {
 	const struct conf *cf = c->p->d.conf;
 	struct llm_msg msgs[HISTORY_MAX + 1];
@@ -467,6 +499,12 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	if (rc || !heard || !heard[0] || !turn_current(&t)) {
 		free(heard);
 		return; /* noise, a failed recognition (logged), or the caller went on talking */
+	}
+	if (overlap && only_backchannel(heard)) {
+		log_info("call %llu: \"%s\" while the bot spoke: feedback, not answered",
+			 (unsigned long long)c->call_id, heard);
+		free(heard);
+		return;
 	}
 	log_info("call %llu: caller said \"%s\" (stt %u ms)", (unsigned long long)c->call_id, heard,
 		 stt_ms);
@@ -517,6 +555,7 @@ static void *conv_thread(void *arg)
 		struct stt_stream *utt;
 		char keys[sizeof(c->pending_keys)];
 		int64_t start_ms, end_ms;
+		bool overlap;
 
 		pthread_mutex_lock(&c->lock);
 		while (!c->pending && !c->pending_keys[0] && !c->stop)
@@ -529,6 +568,7 @@ static void *conv_thread(void *arg)
 		memcpy(keys, c->pending_keys, sizeof(keys));
 		start_ms = c->pending_start_ms;
 		end_ms = c->pending_end_ms;
+		overlap = c->pending_overlap;
 		c->pending = NULL;
 		c->pending_keys[0] = '\0';
 		atomic_store(&c->busy, true);
@@ -536,7 +576,8 @@ static void *conv_thread(void *arg)
 		if (c->refused)
 			stt_stream_abort(utt); /* the call is ending; nothing more is heard */
 		else
-			answer(c, keys[0] ? NULL : utt, keys[0] ? keys : NULL, start_ms, end_ms);
+			answer(c, keys[0] ? NULL : utt, keys[0] ? keys : NULL, start_ms, end_ms,
+			       overlap && !keys[0]);
 		atomic_store(&c->busy, false);
 	}
 	conv_unref(c);
@@ -597,20 +638,54 @@ static void begin_utterance(struct conv *c)
 		return;
 	}
 	c->utt_start_ms = time_now_ms();
+	c->utt_overlap = mediachan_queued(c->mc) > 0 || atomic_load(&c->busy);
+	c->word_since_ms = 0;
 	n = vad_preroll(c->vad, pre, sizeof(pre) / sizeof(pre[0]));
 	if (n)
 		stt_stream_feed(c->utt, pre, n);
+}
+
+/* Speech long enough to interrupt: with a recogniser that reports words as they come
+ * (pocketsphinx), it must also contain a real word, unless it goes on for longer than a
+ * backchannel does. */
+static bool interrupts(struct conv *c, unsigned speech_ms)
+{
+	char partial[256];
+
+	if (speech_ms >= (unsigned)c->p->d.conf->barge_in_min_ms + BACKCHANNEL_MAX_MS)
+		return true;
+	if (!c->utt || stt_stream_partial(c->utt, partial, sizeof(partial)) != 0)
+		return true; /* no words before the end (http STT): duration alone decides */
+	/* Early partial results flicker ("uh huh" -> "go" -> "okay"): a real word must hold
+	 * while the caller goes on speaking for WORD_HOLD_MS. */
+	if (only_backchannel(partial)) {
+		c->word_since_ms = 0;
+		return false;
+	}
+	if (!c->word_since_ms) {
+		c->word_since_ms = speech_ms;
+		return false;
+	}
+	if (speech_ms < c->word_since_ms + WORD_HOLD_MS)
+		return false;
+	log_debug("call %llu: interrupted by \"%s\"", (unsigned long long)c->call_id, partial);
+	return true;
 }
 
 /* The caller talks while the bot speaks or thinks: stop the bot, take the new words. */
 static void check_barge_in(struct conv *c)
 {
 	const struct conf *cf = c->p->d.conf;
+	unsigned speech_ms;
 
-	if (!cf->barge_in || c->barged || !vad_in_speech(c->vad) ||
-	    vad_speech_ms(c->vad) < (unsigned)cf->barge_in_min_ms)
+	if (!cf->barge_in || c->barged || !vad_in_speech(c->vad))
+		return;
+	speech_ms = vad_speech_ms(c->vad);
+	if (speech_ms < (unsigned)cf->barge_in_min_ms)
 		return;
 	if (!mediachan_queued(c->mc) && !atomic_load(&c->busy))
+		return;
+	if (!interrupts(c, speech_ms))
 		return;
 	c->barged = true;
 	atomic_fetch_add(&c->gen, 1);
@@ -629,6 +704,7 @@ static void end_utterance(struct conv *c)
 	c->pending_keys[0] = '\0';
 	c->pending = c->utt;
 	c->pending_start_ms = c->utt_start_ms;
+	c->pending_overlap = c->utt_overlap && !c->barged;
 	c->pending_end_ms = end_ms;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
@@ -769,6 +845,9 @@ int pipeline_alloc(struct pipeline **out, const struct pipeline_deps *deps)
 	if (p->nphrases) {
 		collect_phrase("yes", p);
 		collect_phrase("no", p);
+		/* Backchannels in the grammar, so "uh-huh" is not forced onto a command. */
+		for (size_t i = 0; backchannel_phrases[i]; i++)
+			collect_phrase(backchannel_phrases[i], p);
 		p->phrases = (const char **)p->phrase_store;
 	}
 	*out = p;

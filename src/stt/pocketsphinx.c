@@ -499,6 +499,18 @@ static int ps_end(void *p, char **text)
 	return rc;
 }
 
+static int ps_partial(void *p, char *buf, size_t size)
+{
+	struct ps_stream *s = p;
+	const char *hyp;
+
+	if (s->err)
+		return s->err;
+	hyp = ps_get_hyp(s->d->ps, NULL);
+	snprintf(buf, size, "%s", hyp ? hyp : "");
+	return 0;
+}
+
 static void ps_abort(void *p)
 {
 	struct ps_stream *s = p;
@@ -515,4 +527,5 @@ const struct stt_impl stt_pocketsphinx = {
 	.feed = ps_feed,
 	.end = ps_end,
 	.abort = ps_abort,
+	.partial = ps_partial,
 };

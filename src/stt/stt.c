@@ -125,6 +125,15 @@ int stt_stream_end(struct stt_stream *s, char **text, unsigned *ms)
 	return rc;
 }
 
+int stt_stream_partial(struct stt_stream *s, char *buf, size_t size)
+{
+	if (!s || !buf || !size)
+		return EINVAL;
+	if (!s->be->partial)
+		return ENOTSUP;
+	return s->be->partial(s->st, buf, size);
+}
+
 void stt_stream_abort(struct stt_stream *s)
 {
 	if (!s)

@@ -37,6 +37,10 @@ int stt_stream_feed(struct stt_stream *s, const int16_t *pcm, size_t n);
  * took, i.e. the delay between end of speech and transcript. Errors: ETIMEDOUT,
  * ECONNREFUSED, EPROTO (bad answer), EIO - already logged with the reason. */
 int stt_stream_end(struct stt_stream *s, char **text, unsigned *ms);
+/* The words recognised so far ("" if none yet), for decisions while the caller still
+ * speaks (barge-in: real words, or only "uh-huh"?). ENOTSUP for backends that only
+ * recognise at the end (http). */
+int stt_stream_partial(struct stt_stream *s, char *buf, size_t size);
 /* Drops an utterance without recognising it (barge-in cancelled, hang-up). NULL is fine. */
 void stt_stream_abort(struct stt_stream *s);
 

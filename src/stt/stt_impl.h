@@ -13,6 +13,8 @@ struct stt_impl {
 	int (*end)(void *stream, char **text); /* also frees the stream */
 	void (*abort)(void *stream);
 	void (*set_timeout)(void *st, unsigned ms); /* optional */
+	/* optional: the words recognised so far in this utterance */
+	int (*partial)(void *stream, char *buf, size_t size);
 };
 
 extern const struct stt_impl stt_pocketsphinx, stt_http;
