@@ -70,18 +70,23 @@ cb_init() {
 		RTP_PORTS="$RTP_BASE-$((RTP_BASE + 39))" BOT_MODE=echo)
 }
 
-# cb_start [KEY=VALUE...]: starts serve and waits until SIP answers OPTIONS.
+# cb_start [KEY=VALUE...]: starts serve and waits until it is fully up (SIP listening,
+# the AI pipeline attached, the web listening): "serve: callbot X started" in this run's
+# part of the log. On a loaded machine the AI stack may take seconds to load; a call
+# placed before it is attached would only hear the greeting.
 cb_start() {
+	local from=1
+	[ -f "$WORK/logs/callbot.log" ] && from=$(($(wc -l <"$WORK/logs/callbot.log") + 1))
 	env "${CB_ENV[@]}" "$@" "$CALLBOT" --config "$WORK/.env" serve >"$WORK/serve.out" 2>&1 &
 	CB_PID=$!
-	for _ in $(seq 1 100); do
-		if grep -q "sip: listening on" "$WORK/logs/callbot.log" 2>/dev/null; then
+	for _ in $(seq 1 300); do
+		if tail -n +"$from" "$WORK/logs/callbot.log" 2>/dev/null | grep -q "serve: callbot .* started"; then
 			return 0
 		fi
 		kill -0 "$CB_PID" 2>/dev/null || die "callbot exited at start: $(tail -5 "$WORK/serve.out")"
 		sleep 0.1
 	done
-	die "callbot did not start listening within 10 s"
+	die "callbot did not start within 30 s"
 }
 
 # cb_stop: SIGTERM, then the exit status must be 0 (ASan/LSan report leaks
