@@ -14,7 +14,7 @@ static struct rules *builtin(void)
 {
 	struct rules *r = NULL;
 	char err[256];
-	assert_int_equal(rules_load(&r, "", err, sizeof(err)), 0);
+	assert_int_equal(rules_load(&r, "", "en", err, sizeof(err)), 0);
 	return r;
 }
 
@@ -150,7 +150,7 @@ static void test_missing_file(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(rules_load(&r, "/nonexistent.rules", err, sizeof(err)), ENOENT);
+	assert_int_equal(rules_load(&r, "/nonexistent.rules", "en", err, sizeof(err)), ENOENT);
 	assert_non_null(strstr(err, "/nonexistent.rules"));
 }
 
