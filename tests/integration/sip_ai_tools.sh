@@ -39,7 +39,7 @@ JSON
 cb_start BOT_MODE=ai LLM_BACKEND=openai OPENAI_BASE_URL="http://127.0.0.1:$(cat "$WORK/llm.port")/v1" \
 	OPENAI_MODEL=fake TOOLS_FILE="$WORK/tools.json" CONSENT_MODE=off GREETING="Hi." \
 	VAD_SILENCE_MS=500
-wait_for "$WORK/logs/callbot.log" "AI pipeline ready \(.*1 webhook tools\)|2 webhook tools" 10 ||
+wait_for "$WORK/logs/callbot.log" "AI pipeline ready .*2 webhook tools" 10 ||
 	die "the AI pipeline did not start"
 grep -q 'tool "evil_lookup" will be refused' "$WORK/logs/callbot.log" ||
 	die "no warning at start about the tool that cannot be called"
@@ -90,4 +90,41 @@ log "audit: $(echo "$audit" | tr '\n' '/')"
 echo "$audit" | grep -q '^tool_call: lookup_order: ok' || die "no audit row for the webhook call"
 echo "$audit" | grep -q '^tool_call: evil_lookup: refused: host localhost is not in allowed_hosts' ||
 	die "no audit row for the refused call"
+
+# --- The built-in transfer tool: the model asks for it, the call layer sends REFER, the
+# caller's side accepts (202, NOTIFY 200). Needs the call layer's REFER scenario.
+if [ ! -f "$SIPDIR/uac_refer_accept.xml" ]; then
+	log "skipped: transfer by tool call (no $SIPDIR/uac_refer_accept.xml)"
+	log "ok: sip_ai_tools"
+	exit 0
+fi
+FAKE_TOOL_CALLS='[{"name":"transfer","arguments":{}}]' FAKE_TOOL_PREFACE="Connecting you now." \
+	timeout 120 "$PY" "$TESTS_DIR/mock/fake_tool_llm.py" "$WORK/llm2.port" "$WORK/llm2.log" &
+PIDS+=($!)
+wait_for "$WORK/llm2.port" . 10 || die "second fake LLM did not start"
+cb_start BOT_MODE=ai LLM_BACKEND=openai OPENAI_BASE_URL="http://127.0.0.1:$(cat "$WORK/llm2.port")/v1" \
+	OPENAI_MODEL=fake CONSENT_MODE=off GREETING="Hi." TRANSFER_TARGET=200 VAD_SILENCE_MS=500
+sipp_run accept -sf "$SIPDIR/uac_refer_accept.xml" -p "$(free_port 1)" -mp "$(free_port 2)" \
+	-m 1 "127.0.0.1:$SIP_PORT" ||
+	die "transfer by tool: sipp failed: $(tail -5 "$WORK/accept.out"; tail -20 "$WORK/accept.err" 2>/dev/null)"
+wait_for "$WORK/logs/callbot.log" "ended \(completed, transferred\)" 10 || die "the transferred call did not end"
+cb_stop
+row=$(sql "SELECT status || '/' || end_reason FROM calls WHERE id = 2")
+[ "$row" = "completed/transferred" ] || die "call 2 row: $row (want completed/transferred)"
+grep -q "REFER to sip:200@127.0.0.1" "$WORK/logs/callbot.log" || die "no REFER to TRANSFER_TARGET"
+turns=$("$PY" - "$WORK/callbot.db" "$(sed -n 's/^ENCRYPTION_KEY=//p' "$WORK/.env")" <<'PYEOF'
+import sqlite3, sys
+from cryptography.fernet import Fernet
+f = Fernet(sys.argv[2])
+for role, text in sqlite3.connect(sys.argv[1]).execute("SELECT role, text FROM turns WHERE call_id=2 ORDER BY seq"):
+    print("%s|%s" % (role, f.decrypt(text.encode()).decode()))
+PYEOF
+)
+log "call 2 turns: $(echo "$turns" | tr '\n' '/')"
+echo "$turns" | grep -Fxq 'tool|transfer({}) -> ok: the caller is transferred after your reply' ||
+	die "no role='tool' turn for the transfer tool call"
+echo "$turns" | grep -Fxq 'tool|transfer to TRANSFER_TARGET: accepted (200)' ||
+	die "no tool turn for the accepted transfer"
+[ "$(sql "SELECT count(*) FROM audit_log WHERE action='tool_call' AND details LIKE 'transfer: ok%'")" = 1 ] ||
+	die "no audit row for the transfer tool call"
 log "ok: sip_ai_tools"
