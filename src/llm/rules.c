@@ -33,9 +33,20 @@ struct rules {
 	struct rule *fallback;
 };
 
+/* Punctuation outside ASCII that callers' text (or a recogniser) may hold: ¡ ¿ « » – — ‘ ’
+ * ‚ “ ” „ …; the length of the sequence at s, or 0. */
+static size_t utf8_punct(const unsigned char *s)
+{
+	if (s[0] == 0xc2 && (s[1] == 0xa1 || s[1] == 0xbf || s[1] == 0xab || s[1] == 0xbb))
+		return 2;
+	if (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0x93 && s[2] <= 0xa6)
+		return 3;
+	return 0;
+}
+
 char *rules_normalize(const char *s)
 {
-	size_t len = strlen(s), n = 0;
+	size_t len = strlen(s), n = 0, skip;
 	char *out = malloc(len + 1);
 	bool space = true;
 
@@ -43,8 +54,21 @@ char *rules_normalize(const char *s)
 		return NULL;
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		/* Letters (any UTF-8 byte counts as one), digits and apostrophes make words. */
-		if (isalnum(ch) || ch == '\'' || ch >= 0x80) {
+		if ((skip = utf8_punct((const unsigned char *)s)) != 0) {
+			s += skip - 1;
+			if (!space) {
+				out[n++] = ' ';
+				space = true;
+			}
+		} else if (ch == 0xc3 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9e &&
+			   (unsigned char)s[1] != 0x97) {
+			/* Latin-1 capitals (Ä Ö Ü É Ñ ...) to lower case: "Öffnungszeiten". */
+			out[n++] = (char)ch;
+			out[n++] = (char)((unsigned char)s[1] + 0x20);
+			s++;
+			space = false;
+		} else if (isalnum(ch) || ch == '\'' || ch >= 0x80) {
+			/* Letters (any other UTF-8 byte counts as one), digits and apostrophes. */
 			out[n++] = (char)tolower(ch);
 			space = false;
 		} else if (!space) {
