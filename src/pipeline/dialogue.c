@@ -199,6 +199,11 @@ int dialogue_chat(struct llm *llm, struct tools *tools, const struct llm_msg *ms
 			break;
 		}
 	}
+	if (!reply->err && (!said || !*said) && r.n == DIALOGUE_ROUNDS) {
+		/* Still asking for tools with none on offer: say the apology rather than nothing. */
+		reply->err = EPROTO;
+		snprintf(reply->why, sizeof(reply->why), "the model kept calling tools");
+	}
 	reply->text = said;
 	rounds_free(&r);
 	return reply->err;
