@@ -6,6 +6,7 @@
 #include "llm/llm.h"
 #include "pipeline/pipeline.h"
 #include "stt/stt.h"
+#include "tools/tools.h"
 #include "tts/tts.h"
 #include "web/web.h"
 
@@ -32,10 +33,24 @@ static int fail(struct serve_ai *ai, const char *what, const char *err)
 	return EINVAL;
 }
 
+struct tool_check {
+	const struct tools *tools;
+	char missing[64];
+};
+
+static void check_tool(const char *tool, void *arg)
+{
+	struct tool_check *tc = arg;
+
+	if (!tc->missing[0] && !tools_has(tc->tools, tool))
+		str_copy(tc->missing, sizeof(tc->missing), tool);
+}
+
 int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs,
 		   struct store *st)
 {
 	struct pipeline_deps d = { 0 };
+	struct tool_check tc = { 0 };
 	struct media_handler h;
 	char err[512] = "";
 	int rc;
@@ -48,11 +63,22 @@ int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs
 		return fail(ai, "dialogue (LLM_BACKEND)", err[0] ? err : strerror(rc));
 	if ((rc = tts_engine_alloc(&ai->tts, c, err, sizeof(err))))
 		return fail(ai, "speech synthesis (TTS_BACKEND)", err[0] ? err : strerror(rc));
+	if ((rc = tools_load(&ai->tools, c->tools_file, err, sizeof(err))))
+		return fail(ai, "tools (TOOLS_FILE)", err[0] ? err : strerror(rc));
+	tools_set_store(ai->tools, st);
+	tc.tools = ai->tools;
+	llm_tool_names(ai->llm, check_tool, &tc);
+	if (tc.missing[0]) {
+		snprintf(err, sizeof(err), "a rule calls tool \"%s\", which TOOLS_FILE does not "
+			 "declare", tc.missing);
+		return fail(ai, "dialogue (RULES_FILE)", err);
+	}
 	d.conf = c;
 	d.st = st;
 	d.stt = ai->stt;
 	d.llm = ai->llm;
 	d.tts = ai->tts;
+	d.tools = ai->tools;
 	d.save_turn = callsvc_turn;
 	d.save_consent = callsvc_consent;
 	d.save_arg = cs;
@@ -62,8 +88,9 @@ int serve_ai_start(struct serve_ai *ai, const struct conf *c, struct callsvc *cs
 		return fail(ai, "conversation pipeline", strerror(rc));
 	pipeline_handler(ai->pipe, &h);
 	callsvc_set_handler(cs, &h);
-	log_info("serve: AI pipeline ready (stt %s, llm %s, tts %s)", stt_engine_name(ai->stt),
-		 llm_name(ai->llm), tts_engine_name(ai->tts));
+	log_info("serve: AI pipeline ready (stt %s, llm %s, tts %s, %zu webhook tools)",
+		 stt_engine_name(ai->stt), llm_name(ai->llm), tts_engine_name(ai->tts),
+		 tools_count(ai->tools));
 	return 0;
 }
 
@@ -73,6 +100,7 @@ void serve_ai_stop(struct serve_ai *ai)
 	stt_engine_free(ai->stt);
 	llm_free(ai->llm);
 	tts_engine_free(ai->tts);
+	tools_free(ai->tools);
 	memset(ai, 0, sizeof(*ai));
 }
 

@@ -9,6 +9,7 @@ struct callsvc;
 struct llm;
 struct pipeline;
 struct stt_engine;
+struct tools;
 struct tts_engine;
 struct web;
 
@@ -17,6 +18,7 @@ struct serve_ai {
 	struct stt_engine *stt;
 	struct llm *llm;
 	struct tts_engine *tts;
+	struct tools *tools;
 	struct pipeline *pipe;
 	struct web *web; /* set once the web runs: response times go to /metrics */
 };

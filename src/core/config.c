@@ -245,7 +245,7 @@ static const struct conf_key keys[] = {
 	STR("TRANSFER_TARGET", transfer_target, "", check_transfer_target,
 	    "SIP URI or extension for transfers to a person (SIP REFER)"),
 	STR("OUTBOUND_ALLOW", outbound_allow, "", NULL, "patterns outbound calls may dial"),
-	PATH("TOOLS_FILE", tools_file, "", "JSON file declaring webhook tools (accepted; not used yet)"),
+	PATH("TOOLS_FILE", tools_file, "", "JSON file declaring webhook tools for the LLM; empty = built-ins only"),
 	ENUM("STT_BACKEND", stt_backend, "pocketsphinx", stt_backends, "pocketsphinx or http"),
 	STR("STT_URL", stt_url, "", check_url, "OpenAI-compatible transcription server"),
 	SECRET("STT_API_KEY", stt_api_key, NULL, "API key of the STT server"),

@@ -4,13 +4,43 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int ollama_alloc(void **state, const struct conf *c, char *err, size_t errsize)
 {
 	(void)err; (void)errsize;
-	return chat_http_alloc((struct chat_http **)state, c->ollama_url, "/api/chat",
-			       c->ollama_model, NULL, c->llm_timeout_ms);
+	int rc = chat_http_alloc((struct chat_http **)state, c->ollama_url, "/api/chat",
+				 c->ollama_model, NULL, c->llm_timeout_ms);
+
+	if (!rc)
+		((struct chat_http *)*state)->ollama = true;
+	return rc;
+}
+
+/* message.tool_calls: [{function: {name, arguments: {...}}}], each call whole. */
+static int ollama_tool_calls(struct chat_call *cc, json_t *calls)
+{
+	size_t i;
+	json_t *c;
+	int rc;
+
+	json_array_foreach(calls, i, c) {
+		json_t *fn = json_object_get(c, "function");
+		json_t *args = json_object_get(fn, "arguments"), *id = json_object_get(c, "id");
+		char *text = json_is_object(args) ? json_dumps(args, JSON_COMPACT) : NULL;
+
+		if (json_is_object(args) && !text)
+			return ENOMEM;
+		/* Arguments sent as a string are passed on as they are; the dialogue checks them. */
+		rc = chat_call_tool_delta(cc, cc->reply->ncalls, json_string_value(id),
+					  json_string_value(json_object_get(fn, "name")),
+					  text ? text : json_string_value(args));
+		free(text);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int ollama_line(const char *line, size_t len, void *arg)
@@ -33,8 +63,12 @@ static int ollama_line(const char *line, size_t len, void *arg)
 	if (json_is_string(error)) {
 		snprintf(cc->why, sizeof(cc->why), "Ollama error: %.120s", json_string_value(error));
 		rc = EPROTO;
-	} else if (json_is_string(content)) {
-		rc = chat_call_text(cc, json_string_value(content), json_string_length(content));
+	} else {
+		if (json_is_string(content))
+			rc = chat_call_text(cc, json_string_value(content),
+					    json_string_length(content));
+		if (!rc && json_is_array(json_object_get(msg, "tool_calls")))
+			rc = ollama_tool_calls(cc, json_object_get(msg, "tool_calls"));
 	}
 	if (!rc && json_is_true(json_object_get(root, "done")))
 		cc->done = true;

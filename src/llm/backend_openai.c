@@ -13,6 +13,28 @@ static int openai_alloc(void **state, const struct conf *c, char *err, size_t er
 			       c->openai_model, c->openai_api_key, c->llm_timeout_ms);
 }
 
+/* delta.tool_calls: [{index, id?, function: {name?, arguments: "piece"}}] */
+static int openai_tool_deltas(struct chat_call *cc, json_t *calls)
+{
+	size_t i;
+	json_t *c;
+	int rc;
+
+	json_array_foreach(calls, i, c) {
+		json_t *idx = json_object_get(c, "index"), *fn = json_object_get(c, "function");
+		json_t *id = json_object_get(c, "id"), *name = json_object_get(fn, "name");
+		json_t *args = json_object_get(fn, "arguments");
+		size_t index = json_is_integer(idx) && json_integer_value(idx) >= 0 ?
+			       (size_t)json_integer_value(idx) : i;
+
+		rc = chat_call_tool_delta(cc, index, json_string_value(id), json_string_value(name),
+					  json_string_value(args));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int openai_line(const char *line, size_t len, void *arg)
 {
 	struct chat_call *cc = arg;
@@ -46,8 +68,12 @@ static int openai_line(const char *line, size_t len, void *arg)
 		snprintf(cc->why, sizeof(cc->why), "server error: %.120s",
 			 json_is_string(m) ? json_string_value(m) : "unknown");
 		rc = EPROTO;
-	} else if (json_is_string(content)) {
-		rc = chat_call_text(cc, json_string_value(content), json_string_length(content));
+	} else {
+		if (json_is_string(content))
+			rc = chat_call_text(cc, json_string_value(content),
+					    json_string_length(content));
+		if (!rc && json_is_array(json_object_get(delta, "tool_calls")))
+			rc = openai_tool_deltas(cc, json_object_get(delta, "tool_calls"));
 	}
 	json_decref(root);
 	return rc;

@@ -82,25 +82,75 @@ int llm_chat(struct llm *llm, const struct llm_msg *msgs, size_t n, const struct
 			 reply->why[0] ? reply->why : strerror(rc));
 		free(reply->text);
 		reply->text = NULL;
+		llm_tool_calls_free(reply->calls, reply->ncalls);
+		reply->calls = NULL;
+		reply->ncalls = 0;
 		reply->why[0] = '\0';
 	}
 	reply->err = rc;
+	if (rc) {
+		/* Half-received tool calls are never run. */
+		llm_tool_calls_free(reply->calls, reply->ncalls);
+		reply->calls = NULL;
+		reply->ncalls = 0;
+	}
 	if (rc && rc != ECANCELED)
 		log_error("llm: %s unavailable: %s", llm->be->name,
 			  reply->why[0] ? reply->why : strerror(rc));
 	return rc;
 }
 
+void llm_tool_calls_free(struct llm_tool_call *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(calls[i].args);
+		free(calls[i].result);
+	}
+	free(calls);
+}
+
 void llm_reply_clear(struct llm_reply *reply)
 {
 	free(reply->text);
+	llm_tool_calls_free(reply->calls, reply->ncalls);
 	memset(reply, 0, sizeof(*reply));
+}
+
+int llm_reply_add_call(struct llm_reply *reply, const char *id, const char *name,
+		       const char *args)
+{
+	struct llm_tool_call *nc, *c;
+
+	if (!name || !*name || strlen(name) >= sizeof(c->name))
+		return EPROTO;
+	nc = realloc(reply->calls, (reply->ncalls + 1) * sizeof(*nc));
+	if (!nc)
+		return ENOMEM;
+	reply->calls = nc;
+	c = &nc[reply->ncalls];
+	memset(c, 0, sizeof(*c));
+	c->args = strdup(args && *args ? args : "{}");
+	if (!c->args)
+		return ENOMEM;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (id && *id)
+		snprintf(c->id, sizeof(c->id), "%s", id);
+	else
+		snprintf(c->id, sizeof(c->id), "call_%zu", reply->ncalls + 1);
+	reply->ncalls++;
+	return 0;
 }
 
 void llm_phrases(const struct llm *llm, void (*h)(const char *phrase, void *arg), void *arg)
 {
 	if (llm->be->phrases)
 		llm->be->phrases(llm->state, h, arg);
+}
+
+void llm_tool_names(const struct llm *llm, void (*h)(const char *tool, void *arg), void *arg)
+{
+	if (llm->be->tools)
+		llm->be->tools(llm->state, h, arg);
 }
 
 const char *llm_apology(void)

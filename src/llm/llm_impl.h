@@ -13,6 +13,8 @@ struct llm_be {
 		    llm_text_h *h, void *arg, struct llm_reply *reply);
 	/* Optional: phrases for an STT grammar. */
 	void (*phrases)(void *state, void (*h)(const char *phrase, void *arg), void *arg);
+	/* Optional: the tools the backend calls on its own (rules with tool:). */
+	void (*tools)(void *state, void (*h)(const char *tool, void *arg), void *arg);
 };
 
 extern const struct llm_be llm_rules_backend;

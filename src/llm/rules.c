@@ -2,6 +2,8 @@
 #include "llm/rules.h"
 #include "core/util.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@ struct rule {
 	size_t nphrases;
 	char *reply;
 	enum llm_action action;
+	char tool[64];   /* "" = none; else run it, then reply with {result} */
+	char *tool_args; /* JSON object */
 	unsigned line;
 };
 
@@ -29,9 +33,20 @@ struct rules {
 	struct rule *fallback;
 };
 
+/* Punctuation outside ASCII that callers' text (or a recogniser) may hold: ¡ ¿ « » – — ‘ ’
+ * ‚ “ ” „ …; the length of the sequence at s, or 0. */
+static size_t utf8_punct(const unsigned char *s)
+{
+	if (s[0] == 0xc2 && (s[1] == 0xa1 || s[1] == 0xbf || s[1] == 0xab || s[1] == 0xbb))
+		return 2;
+	if (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0x93 && s[2] <= 0xa6)
+		return 3;
+	return 0;
+}
+
 char *rules_normalize(const char *s)
 {
-	size_t len = strlen(s), n = 0;
+	size_t len = strlen(s), n = 0, skip;
 	char *out = malloc(len + 1);
 	bool space = true;
 
@@ -39,8 +54,21 @@ char *rules_normalize(const char *s)
 		return NULL;
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		/* Letters (any UTF-8 byte counts as one), digits and apostrophes make words. */
-		if (isalnum(ch) || ch == '\'' || ch >= 0x80) {
+		if ((skip = utf8_punct((const unsigned char *)s)) != 0) {
+			s += skip - 1;
+			if (!space) {
+				out[n++] = ' ';
+				space = true;
+			}
+		} else if (ch == 0xc3 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9e &&
+			   (unsigned char)s[1] != 0x97) {
+			/* Latin-1 capitals (Ä Ö Ü É Ñ ...) to lower case: "Öffnungszeiten". */
+			out[n++] = (char)ch;
+			out[n++] = (char)((unsigned char)s[1] + 0x20);
+			s++;
+			space = false;
+		} else if (isalnum(ch) || ch == '\'' || ch >= 0x80) {
+			/* Letters (any other UTF-8 byte counts as one), digits and apostrophes. */
 			out[n++] = (char)tolower(ch);
 			space = false;
 		} else if (!space) {
@@ -59,6 +87,7 @@ static void rule_clear(struct rule *r)
 	for (size_t i = 0; i < r->nphrases; i++)
 		free(r->phrases[i]);
 	free(r->reply);
+	free(r->tool_args);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -99,6 +128,33 @@ static int add_phrases(struct rule *r, char *list, unsigned line, char *err, siz
 	return 0;
 }
 
+/* "tool: name" or "tool: name {json object of arguments}". */
+static int set_tool(struct rule *r, char *value, unsigned line, char *err, size_t errsize)
+{
+	size_t nlen = strcspn(value, " \t{");
+	char *args = str_trim(value + nlen);
+	json_t *o;
+
+	if (r->tool[0])
+		return fail(err, errsize, line, "a rule has one tool:");
+	if (!nlen || nlen >= sizeof(r->tool))
+		return fail(err, errsize, line, "tool: needs a tool name (1-63 characters)");
+	for (size_t i = 0; i < nlen; i++) {
+		if (!isalnum((unsigned char)value[i]) && value[i] != '_' && value[i] != '-')
+			return fail(err, errsize, line, "tool: names use letters, digits, _ and -");
+	}
+	memcpy(r->tool, value, nlen);
+	r->tool[nlen] = '\0';
+	o = json_loads(*args ? args : "{}", 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return fail(err, errsize, line, "tool: arguments must be a JSON object");
+	}
+	r->tool_args = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return r->tool_args ? 0 : ENOMEM;
+}
+
 static int set_field(struct rule *r, char *key, char *value, unsigned line, char *err,
 		     size_t errsize)
 {
@@ -123,7 +179,9 @@ static int set_field(struct rule *r, char *key, char *value, unsigned line, char
 			return fail(err, errsize, line, "action: must be hangup, transfer or none");
 		return 0;
 	}
-	return fail(err, errsize, line, "unknown field (match:, reply:, action:)");
+	if (strcmp(key, "tool") == 0)
+		return set_tool(r, value, line, err, errsize);
+	return fail(err, errsize, line, "unknown field (match:, reply:, action:, tool:)");
 }
 
 static int finish_rule(struct rules *rs, unsigned line, char *err, size_t errsize)
@@ -241,14 +299,41 @@ out:
 	return 0;
 }
 
-int rules_load(struct rules **out, const char *path, char *err, size_t errsize)
+const char *rules_builtin(const char *language, bool *known)
+{
+	static const struct {
+		const char *lang;
+		const char *text;
+	} builtin[] = {
+		{ "en", rules_builtin_en },
+		{ "de", rules_builtin_de },
+		{ "es", rules_builtin_es },
+	};
+	const char *l = language && *language ? language : "en";
+	size_t n = strcspn(l, "-_");
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (n == strlen(builtin[i].lang) && !strncasecmp(l, builtin[i].lang, n)) {
+			*known = true;
+			return builtin[i].text;
+		}
+	}
+	*known = false;
+	return rules_builtin_en;
+}
+
+int rules_load(struct rules **out, const char *path, const char *language, char *err,
+	       size_t errsize)
 {
 	char *text, msg[300];
 	size_t len;
+	bool known;
 	int rc;
 
-	if (!path || !*path)
-		return rules_parse(out, rules_builtin_en, strlen(rules_builtin_en), err, errsize);
+	if (!path || !*path) {
+		const char *b = rules_builtin(language, &known);
+		return rules_parse(out, b, strlen(b), err, errsize);
+	}
 	rc = file_read_all(path, RULES_MAX_FILE, &text, &len);
 	if (rc) {
 		snprintf(err, errsize, "%s: %s", path, rc == EFBIG ? "larger than 256 KiB" : strerror(rc));
@@ -294,10 +379,39 @@ static void spell_digits(const char *num, char *buf, size_t size)
 		snprintf(buf, size, "an unknown number");
 }
 
-static char *fill_slots(const char *tmpl, const struct llm_ctx *ctx)
+/* {result}: the whole tool result; {result.key}: a field of a JSON object result. */
+static void result_slot(const char *result, const char *key, size_t klen, char *value,
+			size_t size)
+{
+	json_t *o, *v;
+
+	if (!result) {
+		value[0] = '\0';
+		return;
+	}
+	if (!klen) {
+		snprintf(value, size, "%s", result);
+		return;
+	}
+	o = json_loads(result, 0, NULL);
+	v = json_object_getn(o, key, klen);
+	if (json_is_string(v))
+		snprintf(value, size, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(value, size, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(value, size, "%g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(value, size, "%s", json_is_true(v) ? "yes" : "no");
+	else
+		value[0] = '\0';
+	json_decref(o);
+}
+
+static char *fill_slots(const char *tmpl, const struct llm_ctx *ctx, const char *result)
 {
 	time_t t = (time_t)((ctx && ctx->now_ms ? ctx->now_ms : time_now_ms()) / 1000);
-	char value[128], *out;
+	char value[512], *out;
 	size_t cap = strlen(tmpl) + 256, n = 0;
 	struct tm tm;
 
@@ -307,13 +421,19 @@ static char *fill_slots(const char *tmpl, const struct llm_ctx *ctx)
 		return NULL;
 	while (*tmpl) {
 		const char *close;
-		if (*tmpl == '{' && (close = strchr(tmpl, '}')) && close - tmpl < 16) {
+		if (*tmpl == '{' && (close = strchr(tmpl, '}')) && close - tmpl < 48) {
 			size_t klen = (size_t)(close - tmpl - 1);
 			value[0] = '\0';
 			if (klen == 4 && !strncmp(tmpl + 1, "time", 4))
 				strftime(value, sizeof(value), "%-I:%M %p", &tm);
 			else if (klen == 4 && !strncmp(tmpl + 1, "date", 4))
 				strftime(value, sizeof(value), "%A, %B %-d", &tm);
+			else if (klen == 6 && !strncmp(tmpl + 1, "time24", 6))
+				strftime(value, sizeof(value), "%H:%M", &tm);
+			else if (klen == 6 && !strncmp(tmpl + 1, "result", 6))
+				result_slot(result, NULL, 0, value, sizeof(value));
+			else if (klen > 7 && !strncmp(tmpl + 1, "result.", 7))
+				result_slot(result, tmpl + 8, klen - 7, value, sizeof(value));
 			else if (klen == 7 && !strncmp(tmpl + 1, "weekday", 7))
 				strftime(value, sizeof(value), "%A", &tm);
 			else if (klen == 6 && !strncmp(tmpl + 1, "caller", 6))
@@ -348,15 +468,14 @@ static char *fill_slots(const char *tmpl, const struct llm_ctx *ctx)
 	return out;
 }
 
-int rules_answer(const struct rules *r, const char *said, const struct llm_ctx *ctx,
-		 char **reply, enum llm_action *action)
+static const struct rule *match(const struct rules *r, const char *said)
 {
 	const struct rule *hit = r->fallback;
 	char *norm = rules_normalize(said ? said : ""), *padded = NULL;
 
 	if (!norm || asprintf(&padded, " %s ", norm) < 0) {
 		free(norm);
-		return ENOMEM;
+		return NULL;
 	}
 	for (size_t i = 0; i < r->n && hit == r->fallback; i++) {
 		for (size_t j = 0; j < r->v[i].nphrases; j++) {
@@ -368,9 +487,45 @@ int rules_answer(const struct rules *r, const char *said, const struct llm_ctx *
 	}
 	free(norm);
 	free(padded);
-	*action = hit->action;
-	*reply = fill_slots(hit->reply, ctx);
-	return *reply ? 0 : ENOMEM;
+	return hit;
+}
+
+int rules_respond(const struct rules *r, const char *said, const struct llm_ctx *ctx,
+		  const char *result, struct rules_answer *a)
+{
+	const struct rule *hit = match(r, said);
+
+	memset(a, 0, sizeof(*a));
+	if (!hit)
+		return ENOMEM;
+	a->action = hit->action;
+	if (hit->tool[0] && !result) {
+		a->tool = hit->tool;
+		a->tool_args = hit->tool_args;
+		return 0;
+	}
+	a->reply = fill_slots(hit->reply, ctx, result);
+	return a->reply ? 0 : ENOMEM;
+}
+
+int rules_answer(const struct rules *r, const char *said, const struct llm_ctx *ctx,
+		 char **reply, enum llm_action *action)
+{
+	struct rules_answer a;
+	/* Without a tool run, a rule's {result} reads as nothing. */
+	int rc = rules_respond(r, said, ctx, "", &a);
+
+	*reply = a.reply;
+	*action = a.action;
+	return rc;
+}
+
+void rules_tools(const struct rules *r, void (*h)(const char *tool, void *arg), void *arg)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].tool[0])
+			h(r->v[i].tool, arg);
+	}
 }
 
 void rules_phrases(const struct rules *r, void (*h)(const char *phrase, void *arg), void *arg)

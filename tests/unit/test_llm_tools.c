@@ -1,0 +1,149 @@
+/* test_llm_tools.c - tool calls in the streamed answers of the OpenAI-compatible (SSE,
+ * arguments split over several events) and Ollama (NDJSON, arguments as an object)
+ * backends, against tests/mock/fake_tool_llm.py. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "llm/llm.h"
+
+extern char **environ;
+
+static char dir[] = "/tmp/callbot-llmtools-XXXXXX";
+static pid_t pid;
+static int port;
+static char logpath[300];
+
+static int setup(void **state)
+{
+	char portfile[300], script[600], *buf;
+	char *argv[5];
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(portfile, sizeof(portfile), "%s/port", dir);
+	snprintf(logpath, sizeof(logpath), "%s/requests.log", dir);
+	snprintf(script, sizeof(script), "%s/../mock/fake_tool_llm.py", getenv("CALLBOT_TEST_DATA"));
+	argv[0] = "/usr/bin/python3";
+	argv[1] = script;
+	argv[2] = portfile;
+	argv[3] = logpath;
+	argv[4] = NULL;
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+		return -1;
+	for (int i = 0; i < 100; i++) {
+		if (file_read_all(portfile, 64, &buf, NULL) == 0) {
+			port = atoi(buf);
+			free(buf);
+			return 0;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+static int teardown(void **state)
+{
+	char path[400];
+
+	(void)state;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(path, sizeof(path), "%s/port", dir);
+	unlink(path);
+	unlink(logpath);
+	rmdir(dir);
+	return 0;
+}
+
+static bool on_text(const char *text, size_t len, void *arg)
+{
+	strncat(arg, text, len);
+	return true;
+}
+
+static struct llm *make(enum llm_backend be)
+{
+	static char url[128];
+	struct llm *llm = NULL;
+	struct conf c;
+	char err[256];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, be == LLM_OPENAI ? "/v1" : "");
+	c.llm_backend = be;
+	c.ollama_url = url;
+	c.ollama_model = "tiny";
+	c.openai_base_url = url;
+	c.openai_model = "gpt-test";
+	c.openai_api_key = "";
+	c.llm_timeout_ms = 5000;
+	assert_int_equal(llm_alloc(&llm, &c, err, sizeof(err)), 0);
+	return llm;
+}
+
+#define TOOLS "[{\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"parameters\":" \
+	      "{\"type\":\"object\"}}}]"
+#define CALLS "FAKE_TOOL_CALLS=[{\"name\":\"lookup\",\"arguments\":{\"id\":\"42\",\"note\":" \
+	      "\"a longer text, split over many events\"}},{\"name\":\"hangup\"}]"
+
+static void calls_parsed(enum llm_backend be)
+{
+	struct llm_msg msgs[] = { { LLM_SYSTEM, CALLS }, { LLM_USER, "hi" } };
+	struct llm_ctx ctx = { .tools_json = TOOLS };
+	struct llm *llm = make(be);
+	struct llm_reply r;
+	char heard[400] = "";
+
+	assert_int_equal(llm_chat(llm, msgs, 2, &ctx, on_text, heard, &r), 0);
+	assert_int_equal(r.ncalls, 2);
+	assert_string_equal(r.calls[0].name, "lookup");
+	assert_string_equal(r.calls[1].name, "hangup");
+	if (be == LLM_OPENAI) {
+		/* Reassembled from 3-character pieces, ids as the server gave them. */
+		assert_string_equal(r.calls[0].args, "{\"id\": \"42\", \"note\": \"a longer text, "
+						     "split over many events\"}");
+		assert_string_equal(r.calls[0].id, "call_1");
+		assert_string_equal(r.calls[1].args, "{}");
+	} else {
+		assert_string_equal(r.calls[0].args, "{\"id\":\"42\",\"note\":\"a longer text, "
+						     "split over many events\"}");
+		/* Ollama has no ids: made up, distinct. */
+		assert_string_equal(r.calls[0].id, "call_1");
+		assert_string_equal(r.calls[1].id, "call_2");
+	}
+	assert_string_equal(heard, "");
+	llm_reply_clear(&r);
+
+	/* Without tools on offer the request has none, and the answer is words. */
+	ctx.tools_json = NULL;
+	assert_int_equal(llm_chat(llm, msgs, 2, &ctx, on_text, heard, &r), 0);
+	assert_int_equal(r.ncalls, 0);
+	assert_string_equal(heard, "No tools today.");
+	llm_reply_clear(&r);
+	llm_free(llm);
+}
+
+static void test_openai_tool_calls(void **state) { (void)state; calls_parsed(LLM_OPENAI); }
+static void test_ollama_tool_calls(void **state) { (void)state; calls_parsed(LLM_OLLAMA); }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_openai_tool_calls),
+		cmocka_unit_test(test_ollama_tool_calls),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
