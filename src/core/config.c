@@ -236,7 +236,8 @@ static const struct conf_key keys[] = {
 	STR("SYSTEM_PROMPT", system_prompt,
 	    "You are a friendly and helpful phone assistant. Answer in one or two short "
 	    "spoken sentences, without lists or formatting.", NULL, "instructions for the LLM"),
-	STR("LANGUAGE", language, "en", check_language, "STT/TTS language"),
+	STR("LANGUAGE", language, "en", check_language,
+	    "STT model, TTS voice and built-in rules (en, de, es)"),
 	INT("VAD_SILENCE_MS", vad_silence_ms, "500", 100, 5000, "silence that ends an utterance"),
 	BOOL("BARGE_IN", barge_in, "on", "caller speech stops bot playback"),
 	INT("BARGE_IN_MIN_MS", barge_in_min_ms, "250", 0, 5000,
@@ -251,7 +252,7 @@ static const struct conf_key keys[] = {
 	SECRET("STT_API_KEY", stt_api_key, NULL, "API key of the STT server"),
 	STR("STT_MODEL", stt_model, "whisper-1", NULL, "model name sent to the STT server"),
 	ENUM("LLM_BACKEND", llm_backend, "rules", llm_backends, "rules, ollama or openai"),
-	PATH("RULES_FILE", rules_file, "", "rules for the rules backend; empty = built-in"),
+	PATH("RULES_FILE", rules_file, "", "rules for the rules backend; empty = built-in rules of LANGUAGE"),
 	STR("OLLAMA_URL", ollama_url, "http://localhost:11434", check_url, "Ollama server"),
 	STR("OLLAMA_MODEL", ollama_model, "llama3.2", NULL, "Ollama model"),
 	STR("OPENAI_BASE_URL", openai_base_url, "https://api.openai.com/v1", check_url,

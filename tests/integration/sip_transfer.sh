@@ -17,7 +17,7 @@ action: transfer
 [fallback]
 reply: Sorry, I did not get that.
 RULES
-espeak-ng -s 150 -w "$WORK/ask.wav" "I would like to talk to an operator please." 2>/dev/null
+espeak-ng -s 150 -w "$WORK/ask.wav" "An operator, please." 2>/dev/null
 sox "$WORK/ask.wav" -r 8000 -c 1 -t ul "$WORK/caller.ulaw"
 cb_start BOT_MODE=ai RULES_FILE="$WORK/test.rules" CONSENT_MODE=off GREETING="Hi." \
 	TRANSFER_TARGET=200 ENCRYPTION_KEY=
