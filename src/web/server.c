@@ -6,6 +6,7 @@
 #include "web/metrics.h"
 #include "web/ratelimit.h"
 #include "web/session.h"
+#include "core/alert.h"
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "core/util.h"
@@ -32,6 +33,7 @@ struct web {
 	struct ratelimit *api_limit, *login_limit, *lockout;
 	struct web_metrics metrics;
 	struct events *events;
+	bool alert_listener; /* alerts go to /api/events as "alert" events */
 	char *tls_cert, *tls_key;
 };
 
@@ -495,6 +497,14 @@ static struct MHD_Daemon *start_daemon(struct web *w, struct sockaddr_storage *s
 				MHD_OPTION_END);
 }
 
+/* Operator alerts (core/alert) also reach the dashboard's event stream. */
+static void alert_to_events(const char *json, void *arg)
+{
+	struct web *w = arg;
+
+	events_publish(w->events, "alert", json);
+}
+
 int web_start(struct web **out, const struct conf *c, struct store *st,
 	      const struct web_status *status)
 {
@@ -525,6 +535,8 @@ int web_start(struct web **out, const struct conf *c, struct store *st,
 	}
 	log_info("web: dashboard and API on %s://%s/", w->conf.tls ? "https" : "http",
 		 c->web_listen);
+	alert_set_listener(alert_to_events, w);
+	w->alert_listener = true;
 	*out = w;
 	return 0;
 out:
@@ -536,6 +548,8 @@ void web_stop(struct web *w)
 {
 	if (!w)
 		return;
+	if (w->alert_listener)
+		alert_set_listener(NULL, NULL);
 	events_stop(w->events);
 	if (w->daemon)
 		MHD_stop_daemon(w->daemon);
