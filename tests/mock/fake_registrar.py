@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""fake_registrar.py PORT LOGFILE [EXPIRES] - a minimal SIP registrar on 127.0.0.1 (UDP).
+"""fake_registrar.py PORT LOGFILE [EXPIRES [USER:PASSWORD]] - a minimal SIP registrar on
+127.0.0.1 (UDP).
 
-Answers every REGISTER with 200 OK (its Contact with ;expires=EXPIRES, default 60; 0 for
-an un-REGISTER) and every OPTIONS with 200 OK; other requests get 501. Appends one line
-per request to LOGFILE ("REGISTER", "OPTIONS", ...), so a test can see what arrived.
-No authentication: alert and keep-alive tests only need a registrar that can be stopped
-(kill it) and started again on the same port. Exits by itself after 150 s."""
+Answers REGISTER with 200 OK listing the bindings it holds (a Contact is bound with
+;expires=EXPIRES, default 60; expires=0 removes it; no Contact only queries) and OPTIONS
+with 200 OK; other requests get 501. With USER:PASSWORD every REGISTER must carry an MD5
+digest (qop=auth) for them: none -> 401 challenge, wrong -> 403. Appends one line per
+request to LOGFILE ("REGISTER", "REGISTER auth-ok", "REGISTER query", "OPTIONS", ...), so a
+test can see what arrived. It can be stopped (kill) and started again on the same port.
+Exits by itself after 150 s."""
+import hashlib
 import re
 import socket
 import sys
@@ -13,6 +17,9 @@ import time
 
 port, logfile = int(sys.argv[1]), sys.argv[2]
 expires = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+cred = sys.argv[4].split(":", 1) if len(sys.argv) > 4 else None
+NONCE = "fakereg%d" % int(time.time())
+bindings = {}  # contact URI -> expiry (time.time())
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -38,6 +45,24 @@ def reply(msg, code, reason, extra=""):
     return "\r\n".join(lines).encode()
 
 
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+def auth_ok(msg):
+    """None: no credentials sent; True/False: the digest is right or wrong."""
+    h = headers(msg, "Authorization")
+    if not h:
+        return None
+    p = dict((k, v1 or v2) for k, v1, v2 in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', h[0]))
+    if p.get("username") != cred[0] or p.get("nonce") != NONCE:
+        return False
+    ha1 = md5("%s:%s:%s" % (cred[0], p.get("realm", ""), cred[1]))
+    ha2 = md5("REGISTER:%s" % p.get("uri", ""))
+    want = md5("%s:%s:%s:%s:%s:%s" % (ha1, NONCE, p.get("nc", ""), p.get("cnonce", ""), "auth", ha2))
+    return p.get("response") == want
+
+
 deadline = time.time() + 150
 while time.time() < deadline:
     try:
@@ -48,13 +73,34 @@ while time.time() < deadline:
     method = msg.split(" ", 1)[0]
     if method.startswith("SIP/"):
         continue
-    with open(logfile, "a") as f:
-        f.write(method + "\n")
+    note = ""
     if method == "REGISTER":
         c = headers(msg, "Contact|m")
-        uri = re.search(r"<([^>]+)>", c[0]).group(1) if c else ""
-        gone = c and re.search(r"expires=0\b", c[0])
-        out = reply(msg, 200, "OK", "Contact: <%s>;expires=%d" % (uri, 0 if gone else expires) if uri else "")
+        ok = auth_ok(msg) if cred else True
+        if ok is None:
+            note = " challenged"
+            out = reply(msg, 401, "Unauthorized",
+                        'WWW-Authenticate: Digest realm="fake.test", nonce="%s", qop="auth", algorithm=MD5' % NONCE)
+        elif not ok:
+            note = " auth-wrong"
+            out = reply(msg, 403, "Forbidden")
+        else:
+            note = " auth-ok" if cred else ""
+            now = time.time()
+            if c:
+                uri = re.search(r"<([^>]+)>", c[0]).group(1)
+                if re.search(r"expires=0\b", c[0]):
+                    bindings.pop(uri, None)
+                else:
+                    bindings[uri] = now + expires
+            else:
+                note += " query"
+            live = ["Contact: <%s>;expires=%d" % (u, int(t - now)) for u, t in bindings.items() if t > now]
+            out = reply(msg, 200, "OK", "\r\n".join(live))
+    with open(logfile, "a") as f:
+        f.write(method + note + "\n")
+    if method == "REGISTER":
+        pass
     elif method == "OPTIONS":
         out = reply(msg, 200, "OK", "Allow: REGISTER, OPTIONS")
     elif method == "ACK":
