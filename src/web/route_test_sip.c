@@ -38,5 +38,7 @@ enum MHD_Result route_test_sip(struct http_req *req)
 		return http_error(req, 500, "internal error");
 	}
 	/* a configuration that cannot be tested (no SIP_SERVER, TLS): 409 with the reason */
+	if (o && err)
+		json_object_set_new(o, "error", json_string(r.msg));
 	return http_send_jsonv(req, err ? 409 : 200, o);
 }
