@@ -71,8 +71,8 @@ static void item_admin_password(struct store *st, struct diag_check *it)
 			 s.who);
 	else
 		str_copy(it->detail, sizeof(it->detail),
-			 "still the password printed by callbot init; change it under Users "
-			 "(or callbot user passwd admin)");
+			 "still the password printed by callbot init; fix: change it under Users "
+			 "or with callbot user passwd admin");
 }
 
 static void item_sip(const struct conf *c, struct diag_check *it)
@@ -82,11 +82,12 @@ static void item_sip(const struct conf *c, struct diag_check *it)
 		snprintf(it->detail, sizeof(it->detail), "registering %s at %s", c->sip_username,
 			 c->sip_server);
 	else if (c->sip_server[0])
-		str_copy(it->detail, sizeof(it->detail), "SIP_SERVER is set but SIP_USERNAME is empty");
+		str_copy(it->detail, sizeof(it->detail), "SIP_SERVER is set but SIP_USERNAME is empty; fix: set "
+			 "SIP_USERNAME (and SIP_PASSWORD)");
 	else
 		str_copy(it->detail, sizeof(it->detail),
-			 "no SIP_SERVER: only direct calls are answered; set the PBX or trunk account "
-			 "in Settings");
+			 "no SIP_SERVER: only direct calls are answered; fix: set SIP_SERVER, "
+			 "SIP_USERNAME and SIP_PASSWORD of the PBX or trunk account");
 }
 
 /* Chosen: a backend key set in the .env file or in the dashboard's settings. */
@@ -119,7 +120,8 @@ static void item_backends(const struct conf *c, struct store *st, struct diag_ch
 	it->done = c->llm_backend != LLM_RULES || backend_chosen(c, st);
 	snprintf(it->detail, sizeof(it->detail), "STT %s, LLM %s, TTS %s%s",
 		 stt[c->stt_backend % 2], llm[c->llm_backend % 3], tts[c->tts_backend % 3],
-		 it->done ? "" : " (the defaults: the built-in rules answer, no language model)");
+		 it->done ? "" : " (the defaults: the built-in rules answer, no language model); fix: "
+		 "choose LLM_BACKEND (and STT_BACKEND, TTS_BACKEND) in Settings or the .env");
 }
 
 static void item_https(const struct conf *c, bool via_https, struct diag_check *it)
@@ -137,8 +139,8 @@ static void item_https(const struct conf *c, bool via_https, struct diag_check *
 			 "front (contrib/nginx) and set FORCE_HTTPS=on", c->web_listen);
 	} else {
 		snprintf(it->detail, sizeof(it->detail),
-			 "plain HTTP on %s; set WEB_TLS_CERT/WEB_TLS_KEY or WEB_LISTEN=127.0.0.1:5000 "
-			 "behind nginx", c->web_listen);
+			 "plain HTTP on %s; fix: WEB_TLS_CERT/WEB_TLS_KEY, or "
+			 "WEB_LISTEN=127.0.0.1:5000 behind nginx with HTTPS", c->web_listen);
 	}
 }
 
