@@ -12,13 +12,13 @@ struct store;
 
 struct diag_result {
 	bool ok;
-	int64_t ms;     /* the whole test */
-	char msg[512];  /* one line for an operator */
+	int64_t ms;    /* the whole test */
+	char msg[512]; /* one line for an operator */
 	/* diag_sip_register */
-	int code;           /* the registrar's final status code; 0: no answer */
-	char status[128];   /* its status line without "SIP/2.0 ", e.g. "200 OK" */
-	int bindings;       /* Contact headers in a 2xx */
-	char digest[8];     /* "MD5", "SHA-256" or "" when not challenged */
+	int code;	  /* the registrar's final status code; 0: no answer */
+	char status[128]; /* its status line without "SIP/2.0 ", e.g. "200 OK" */
+	int bindings;	  /* Contact headers in a 2xx */
+	char digest[8];	  /* "MD5", "SHA-256" or "" when not challenged */
 	/* diag_speech */
 	char said[64], heard[128];
 	int64_t tts_ms, stt_ms;
@@ -39,7 +39,7 @@ int diag_speech(const struct conf *c, struct diag_result *r);
 /* The first-run checklist: the same facts `callbot check` reports. */
 enum diag_item { DIAG_ADMIN_PASSWORD, DIAG_SIP_ACCOUNT, DIAG_BACKENDS, DIAG_HTTPS, DIAG_ITEMS };
 struct diag_check {
-	const char *id;    /* "admin_password", "sip_account", "backends", "https" */
+	const char *id;	   /* "admin_password", "sip_account", "backends", "https" */
 	const char *title; /* for the dashboard */
 	bool done;
 	char detail[256];

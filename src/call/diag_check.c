@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const backend_keys[] = { "STT_BACKEND", "LLM_BACKEND", "TTS_BACKEND" };
+static const char *const backend_keys[] = {"STT_BACKEND", "LLM_BACKEND", "TTS_BACKEND"};
 
 static bool is_loopback(const char *host)
 {
@@ -56,7 +56,7 @@ static int scan_audit(struct store_audit_row *r, void *arg)
 
 static void item_admin_password(struct store *st, struct diag_check *it)
 {
-	struct pw_scan s = { .st = st };
+	struct pw_scan s = {.st = st};
 	int64_t total = 0;
 
 	if (!st) {
@@ -82,7 +82,8 @@ static void item_sip(const struct conf *c, struct diag_check *it)
 		snprintf(it->detail, sizeof(it->detail), "registering %s at %s", c->sip_username,
 			 c->sip_server);
 	else if (c->sip_server[0])
-		str_copy(it->detail, sizeof(it->detail), "SIP_SERVER is set but SIP_USERNAME is empty; fix: set "
+		str_copy(it->detail, sizeof(it->detail),
+			 "SIP_SERVER is set but SIP_USERNAME is empty; fix: set "
 			 "SIP_USERNAME (and SIP_PASSWORD)");
 	else
 		str_copy(it->detail, sizeof(it->detail),
@@ -93,7 +94,7 @@ static void item_sip(const struct conf *c, struct diag_check *it)
 /* Chosen: a backend key set in the .env file or in the dashboard's settings. */
 static bool backend_chosen(const struct conf *c, struct store *st)
 {
-	struct dotenv env = { 0 };
+	struct dotenv env = {0};
 	char err[160];
 	bool found = false;
 
@@ -113,15 +114,17 @@ static bool backend_chosen(const struct conf *c, struct store *st)
 
 static void item_backends(const struct conf *c, struct store *st, struct diag_check *it)
 {
-	static const char *const stt[] = { "pocketsphinx", "http" };
-	static const char *const llm[] = { "rules", "ollama", "openai" };
-	static const char *const tts[] = { "espeak", "flite", "http" };
+	static const char *const stt[] = {"pocketsphinx", "http"};
+	static const char *const llm[] = {"rules", "ollama", "openai"};
+	static const char *const tts[] = {"espeak", "flite", "http"};
 
 	it->done = c->llm_backend != LLM_RULES || backend_chosen(c, st);
 	snprintf(it->detail, sizeof(it->detail), "STT %s, LLM %s, TTS %s%s",
 		 stt[c->stt_backend % 2], llm[c->llm_backend % 3], tts[c->tts_backend % 3],
-		 it->done ? "" : " (the defaults: the built-in rules answer, no language model); fix: "
-		 "choose LLM_BACKEND (and STT_BACKEND, TTS_BACKEND) in Settings or the .env");
+		 it->done
+		     ? ""
+		     : " (the defaults: the built-in rules answer, no language model); fix: "
+		       "choose LLM_BACKEND (and STT_BACKEND, TTS_BACKEND) in Settings or the .env");
 }
 
 static void item_https(const struct conf *c, bool via_https, struct diag_check *it)
@@ -134,24 +137,27 @@ static void item_https(const struct conf *c, bool via_https, struct diag_check *
 		str_copy(it->detail, sizeof(it->detail),
 			 "this dashboard is reached over HTTPS through a proxy");
 	} else if (is_loopback(c->web_listen_hp.host)) {
-		snprintf(it->detail, sizeof(it->detail),
-			 "dashboard on loopback only (%s); for remote access put nginx with HTTPS in "
-			 "front (contrib/nginx) and set FORCE_HTTPS=on", c->web_listen);
+		snprintf(
+		    it->detail, sizeof(it->detail),
+		    "dashboard on loopback only (%s); for remote access put nginx with HTTPS in "
+		    "front (contrib/nginx) and set FORCE_HTTPS=on",
+		    c->web_listen);
 	} else {
 		snprintf(it->detail, sizeof(it->detail),
 			 "plain HTTP on %s; fix: WEB_TLS_CERT/WEB_TLS_KEY, or "
-			 "WEB_LISTEN=127.0.0.1:5000 behind nginx with HTTPS", c->web_listen);
+			 "WEB_LISTEN=127.0.0.1:5000 behind nginx with HTTPS",
+			 c->web_listen);
 	}
 }
 
 void diag_checklist(const struct conf *c, struct store *st, bool via_https,
 		    struct diag_check *items)
 {
-	static const char *const ids[DIAG_ITEMS] = { "admin_password", "sip_account", "backends",
-						     "https" };
-	static const char *const titles[DIAG_ITEMS] = { "Change the admin password",
-							"Set the SIP account", "Choose the backends",
-							"Enable HTTPS" };
+	static const char *const ids[DIAG_ITEMS] = {"admin_password", "sip_account", "backends",
+						    "https"};
+	static const char *const titles[DIAG_ITEMS] = {"Change the admin password",
+						       "Set the SIP account", "Choose the backends",
+						       "Enable HTTPS"};
 
 	for (int i = 0; i < DIAG_ITEMS; i++) {
 		memset(&items[i], 0, sizeof(items[i]));

@@ -67,8 +67,8 @@ static void hexdigest(bool sha256, const char *in, char out[65])
 
 /* Next header line of msg named name (case-insensitive; compact form cmp too).
  * Returns its value (up to CRLF) in val, or false. *pos moves past it. */
-static bool next_header(const char *msg, size_t *pos, const char *name, const char *cmp,
-			char *val, size_t size)
+static bool next_header(const char *msg, size_t *pos, const char *name, const char *cmp, char *val,
+			size_t size)
 {
 	const char *p = msg + *pos;
 
@@ -172,13 +172,15 @@ static bool take_challenge(struct regq *q, const char *msg, int code)
 static int auth_header(struct regq *q, char *out, size_t size)
 {
 	const struct conf *c = q->c;
-	const char *user = c->sip_auth_user && *c->sip_auth_user ? c->sip_auth_user : c->sip_username;
+	const char *user =
+	    c->sip_auth_user && *c->sip_auth_user ? c->sip_auth_user : c->sip_username;
 	char ha1[65], ha2[65], resp[65], cnonce[17], buf[1024], qopv[80] = "", opq[300] = "";
 
 	out[0] = '\0';
 	if (!q->chal)
 		return 0;
-	snprintf(buf, sizeof(buf), "%s:%s:%s", user, q->realm, c->sip_password ? c->sip_password : "");
+	snprintf(buf, sizeof(buf), "%s:%s:%s", user, q->realm,
+		 c->sip_password ? c->sip_password : "");
 	hexdigest(q->sha256, buf, ha1);
 	sodium_memzero(buf, sizeof(buf));
 	snprintf(buf, sizeof(buf), "REGISTER:%s", q->ruri);
@@ -251,7 +253,7 @@ static bool ours(const struct regq *q, const char *msg)
 static int wait_readable(int fd, int64_t deadline_ms)
 {
 	int64_t left = deadline_ms - time_mono_ms();
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int n;
 
 	if (left <= 0)
@@ -324,7 +326,8 @@ static int transact(struct regq *q, const char *req, char *resp, size_t size, in
 			if (!err) {
 				n = recv(q->fd, resp, size - 1, 0);
 				if (n < 0 && errno == ECONNREFUSED)
-					continue; /* nobody there (yet): keep trying until the deadline */
+					continue; /* nobody there (yet): keep trying until the
+						     deadline */
 				if (n < 0)
 					return errno;
 				resp[n] = '\0';
@@ -339,7 +342,7 @@ static int transact(struct regq *q, const char *req, char *resp, size_t size, in
 
 static int open_socket(struct regq *q, const struct hostport *hp, int64_t deadline)
 {
-	struct addrinfo hints = { .ai_socktype = q->tcp ? SOCK_STREAM : SOCK_DGRAM }, *ai = NULL;
+	struct addrinfo hints = {.ai_socktype = q->tcp ? SOCK_STREAM : SOCK_DGRAM}, *ai = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char port[8], ip[INET6_ADDRSTRLEN];
@@ -359,7 +362,7 @@ static int open_socket(struct regq *q, const struct hostport *hp, int64_t deadli
 		goto out;
 	}
 	if (q->tcp) { /* wait for the connection */
-		struct pollfd p = { .fd = q->fd, .events = POLLOUT };
+		struct pollfd p = {.fd = q->fd, .events = POLLOUT};
 		int64_t left = deadline - time_mono_ms();
 		socklen_t el = sizeof(err);
 
@@ -422,23 +425,24 @@ static void describe(struct regq *q, const char *resp, struct diag_result *r)
 	snprintf(r->status, sizeof(r->status), "%.*s", eol ? (int)(eol - resp - 8) : 0, resp + 8);
 	r->code = atoi(r->status);
 	r->ok = r->code >= 200 && r->code < 300;
-	snprintf(r->digest, sizeof(r->digest), "%s", q->chal ? (q->sha256 ? "SHA-256" : "MD5") : "");
+	snprintf(r->digest, sizeof(r->digest), "%s",
+		 q->chal ? (q->sha256 ? "SHA-256" : "MD5") : "");
 	if (r->ok)
 		r->bindings = count_contacts(resp);
-	say(r->msg, sizeof(r->msg), "%s answered \"%s\" to a REGISTER of %s over %s%s%s%s",
-		 q->host, r->status, q->aor, q->tcp ? "TCP" : "UDP",
-		 q->chal ? " (" : "", q->chal ? r->digest : "", q->chal ? " digest)" : "");
+	say(r->msg, sizeof(r->msg), "%s answered \"%s\" to a REGISTER of %s over %s%s%s%s", q->host,
+	    r->status, q->aor, q->tcp ? "TCP" : "UDP", q->chal ? " (" : "",
+	    q->chal ? r->digest : "", q->chal ? " digest)" : "");
 	if (r->ok) {
 		size_t n = strlen(r->msg);
 
 		say(r->msg + n, sizeof(r->msg) - n, "; %d binding%s", r->bindings,
-			 r->bindings == 1 ? "" : "s");
+		    r->bindings == 1 ? "" : "s");
 	}
 }
 
 int diag_sip_register(const struct conf *c, unsigned timeout_ms, struct diag_result *r)
 {
-	struct regq q = { .c = c, .fd = -1 };
+	struct regq q = {.c = c, .fd = -1};
 	int64_t t0 = time_mono_ms(), deadline = t0 + (timeout_ms ? timeout_ms : 5000);
 	char *req = NULL, *resp = NULL;
 	const char *domain;
@@ -454,8 +458,9 @@ int diag_sip_register(const struct conf *c, unsigned timeout_ms, struct diag_res
 		return EINVAL;
 	}
 	if (c->sip_transport == SIP_TP_TLS) {
-		say(r->msg, sizeof(r->msg), "the quick test speaks UDP and TCP only; "
-			 "for TLS run: callbot selftest sip");
+		say(r->msg, sizeof(r->msg),
+		    "the quick test speaks UDP and TCP only; "
+		    "for TLS run: callbot selftest sip");
 		return ENOTSUP;
 	}
 	q.tcp = c->sip_transport == SIP_TP_TCP;
@@ -474,7 +479,7 @@ int diag_sip_register(const struct conf *c, unsigned timeout_ms, struct diag_res
 	err = open_socket(&q, &c->sip_server_hp, deadline);
 	if (err) {
 		say(r->msg, sizeof(r->msg), "cannot reach %s over %s: %s", q.host,
-			 q.tcp ? "TCP" : "UDP", strerror(err));
+		    q.tcp ? "TCP" : "UDP", strerror(err));
 		goto done;
 	}
 	for (int round = 0; round < 2; round++) {
@@ -483,8 +488,8 @@ int diag_sip_register(const struct conf *c, unsigned timeout_ms, struct diag_res
 			err = transact(&q, req, resp, MSG_MAX, deadline);
 		if (err) {
 			say(r->msg, sizeof(r->msg), "no answer from %s over %s within %lld ms: %s",
-				 q.host, q.tcp ? "TCP" : "UDP", (long long)(deadline - t0),
-				 strerror(err));
+			    q.host, q.tcp ? "TCP" : "UDP", (long long)(deadline - t0),
+			    strerror(err));
 			goto done;
 		}
 		if ((atoi(resp + 8) != 401 && atoi(resp + 8) != 407) || round == 1 ||

@@ -17,8 +17,14 @@
  * open vocabulary model is not meant for one synthetic sentence). */
 static const char speech_phrase[] = "what time is it";
 static const char *const speech_grammar[] = {
-	"hello", "goodbye", "yes please", "no thank you", "talk to a human",
-	"what time is it", "call me back tomorrow", NULL,
+    "hello",
+    "goodbye",
+    "yes please",
+    "no thank you",
+    "talk to a human",
+    "what time is it",
+    "call me back tomorrow",
+    NULL,
 };
 
 struct pcmbuf {
@@ -68,7 +74,7 @@ static int synthesise(const struct conf *c, struct tts_engine **tts, struct pcmb
 static int recognise(const struct conf *c, struct stt_engine **stt, const struct pcmbuf *b,
 		     char **text, struct diag_result *r, char *err, size_t esize)
 {
-	static const int16_t quiet[STT_RATE_HZ / 4] = { 0 };
+	static const int16_t quiet[STT_RATE_HZ / 4] = {0};
 	struct stt_stream *s = NULL;
 	int64_t t1;
 	int rc = stt_engine_alloc(stt, c, err, esize);
@@ -97,7 +103,7 @@ int diag_speech(const struct conf *c, struct diag_result *r)
 {
 	struct tts_engine *tts = NULL;
 	struct stt_engine *stt = NULL;
-	struct pcmbuf b = { 0 };
+	struct pcmbuf b = {0};
 	int64_t t0 = time_mono_ms();
 	char err[256] = "", *text = NULL;
 	int rc;
@@ -114,10 +120,12 @@ int diag_speech(const struct conf *c, struct diag_result *r)
 			r->ok = strcasecmp(r->heard, speech_phrase) == 0;
 		else
 			r->ok = r->heard[0] != '\0';
-		snprintf(r->msg, sizeof(r->msg), "said \"%s\" (%s, %lld ms for %.1f s of audio), "
-			 "heard \"%s\" (%s, %lld ms)", speech_phrase, tts_engine_name(tts),
-			 (long long)r->tts_ms, (double)b.n / TTS_RATE_HZ, r->heard,
-			 stt_engine_name(stt), (long long)r->stt_ms);
+		snprintf(r->msg, sizeof(r->msg),
+			 "said \"%s\" (%s, %lld ms for %.1f s of audio), "
+			 "heard \"%s\" (%s, %lld ms)",
+			 speech_phrase, tts_engine_name(tts), (long long)r->tts_ms,
+			 (double)b.n / TTS_RATE_HZ, r->heard, stt_engine_name(stt),
+			 (long long)r->stt_ms);
 	} else {
 		str_copy(r->msg, sizeof(r->msg), err[0] ? err : strerror(rc));
 	}

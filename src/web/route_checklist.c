@@ -21,17 +21,18 @@ enum MHD_Result route_checklist(struct http_req *req)
 	diag_checklist(web_conf(req->web)->conf, web_store(req->web), req->https, items);
 	for (int i = 0; i < DIAG_ITEMS; i++) {
 		all = all && items[i].done;
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:s}", "id", items[i].id, "title",
-						     items[i].title, "done", items[i].done, "detail",
-						     items[i].detail));
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:s}", "id", items[i].id,
+						     "title", items[i].title, "done", items[i].done,
+						     "detail", items[i].detail));
 	}
 	store_setting_get(web_store(req->web), DISMISSED_KEY, &dismissed);
 	o = json_pack("{s:o,s:b,s:b}", "items", arr, "all_done", all, "dismissed",
 		      dismissed && strcmp(dismissed, "1") == 0);
 	free(dismissed);
 	if (o)
-		json_object_set_new(o, "show", json_boolean(!all && !json_is_true(
-							 json_object_get(o, "dismissed"))));
+		json_object_set_new(
+		    o, "show",
+		    json_boolean(!all && !json_is_true(json_object_get(o, "dismissed"))));
 	return http_send_jsonv(req, 200, o);
 }
 

@@ -56,6 +56,7 @@ enum MHD_Result route_test_call(struct http_req *req)
 		return http_error(req, 503, "too many calls in progress");
 	if (err)
 		return http_error(req, 502, "the call could not be started");
-	return http_send_jsonv(req, 202, json_pack("{s:b,s:s,s:I}", "ok", 1, "status", "started",
-						   "call_id", (json_int_t)call_id));
+	return http_send_jsonv(req, 202,
+			       json_pack("{s:b,s:s,s:I}", "ok", 1, "status", "started", "call_id",
+					 (json_int_t)call_id));
 }

@@ -22,7 +22,8 @@ enum MHD_Result route_test_sip(struct http_req *req)
 		return http_error(req, 429, "a SIP test is already running");
 	err = diag_sip_register(web_conf(req->web)->conf, TEST_SIP_TIMEOUT_MS, &r);
 	atomic_flag_clear(&busy);
-	o = json_pack("{s:b,s:s,s:I}", "ok", !err && r.ok, "message", r.msg, "ms", (json_int_t)r.ms);
+	o = json_pack("{s:b,s:s,s:I}", "ok", !err && r.ok, "message", r.msg, "ms",
+		      (json_int_t)r.ms);
 	if (o && !err) {
 		json_object_set_new(o, "code", json_integer(r.code));
 		json_object_set_new(o, "status", json_string(r.status));
