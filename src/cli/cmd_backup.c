@@ -1,5 +1,6 @@
 /* cmd_backup.c - backup and restore: database (SQLite online backup) and recordings in one .tar.gz. */
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/alert.h"
 #include "core/util.h"
 #include "crypto/fernet.h"
@@ -27,9 +28,19 @@
 static struct {
 	struct targz *tz;
 	size_t root_len;
-	int64_t files;
+	int64_t files, total;
 	int err;
+	struct progress *progress;
 } walk;
+
+/* First pass: how many files, for "N/TOTAL" on a terminal. */
+static int count_audio(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	walk.total += type == FTW_F && S_ISREG(sb->st_mode);
+	return 0;
+}
 
 static int add_audio(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -52,7 +63,7 @@ static int add_audio(const char *path, const struct stat *sb, int type, struct F
 		walk.err = err;
 		return 1;
 	}
-	walk.files++;
+	progress_set(walk.progress, ++walk.files, walk.total);
 	return 0;
 }
 
@@ -148,9 +159,15 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		walk.tz = tz;
 		walk.root_len = strlen(cli->conf.audio_dir);
 		walk.files = 0;
+		walk.total = 0;
 		walk.err = 0;
+		walk.progress = progress_start("backup", "recording files");
+		if (walk.progress)
+			nftw(cli->conf.audio_dir, count_audio, 16, FTW_PHYS);
 		if (nftw(cli->conf.audio_dir, add_audio, 16, FTW_PHYS) != 0)
 			err = walk.err ? walk.err : EIO;
+		progress_end(walk.progress);
+		walk.progress = NULL;
 	}
 	rc = targz_close(tz);
 	if (!err)
@@ -194,6 +211,7 @@ struct restore {
 	const char *audio_dir;
 	bool have_db, have_manifest;
 	int64_t files;
+	struct progress *progress;
 };
 
 static int write_private(const char *path, const unsigned char *data, size_t len)
@@ -288,6 +306,7 @@ static int restore_entry(const char *name, const unsigned char *data, size_t len
 			err = write_private(path, data, len);
 		free(path);
 		r->files += !err;
+		progress_set(r->progress, r->files, 0);
 		return err;
 	}
 	return 0;	/* a newer callbot's extra: ignored */
@@ -342,7 +361,11 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	r.audio_dir = cli->conf.audio_dir;
 	if (r.audio_dir[0])
 		mkdir(r.audio_dir, 0750);
+	r.progress = progress_start("restore", "recording files");
+	progress_set(r.progress, 0, 0);
 	err = targz_read(buf, len, restore_entry, &r);
+	progress_set(r.progress, r.files, r.files); /* the count is known now: the final one */
+	progress_end(r.progress);
 	if (!err && (!r.have_manifest || !r.have_db))
 		err = EBADMSG;
 	if (err) {

@@ -1,4 +1,5 @@
 /* cmd_check.c - check: the pre-deployment security checklist (PASS/WARN/FAIL lines). */
+#include "call/diag.h"
 #include "cli/cli.h"
 #include "core/util.h"
 #include "crypto/fernet.h"
@@ -192,16 +193,33 @@ static bool is_loopback(const char *host)
 	       strcmp(host, "::1") == 0;
 }
 
-static void check_web(struct checklist *cl, const struct conf *c)
+/* The dashboard's first-run checklist (call/diag.c): the same facts, as check lines. A
+ * dashboard on loopback passes HTTPS here (nothing is exposed) but stays on the checklist. */
+static void check_first_run(struct checklist *cl, struct cli *cli)
 {
-	if (c->web_tls_cert[0])
-		report(cl, PASS, "HTTPS", "served directly with WEB_TLS_CERT");
-	else if (is_loopback(c->web_listen_hp.host))
-		report(cl, PASS, "HTTPS", "dashboard on loopback only (%s); put nginx with HTTPS in "
-		       "front for remote access (contrib/nginx)", c->web_listen);
-	else
-		report(cl, WARN, "HTTPS", "plain HTTP on %s; fix: WEB_TLS_CERT/WEB_TLS_KEY or "
-		       "WEB_LISTEN=127.0.0.1:5000 behind nginx", c->web_listen);
+	static const char *const names[DIAG_ITEMS] = { "admin password", "SIP account", "backends",
+						       "HTTPS" };
+	const struct conf *c = &cli->conf;
+	struct diag_check items[DIAG_ITEMS];
+	struct store *st = NULL;
+	char *file = sqlite_file(c);
+	bool db = !file || access(file, F_OK) == 0; /* check never creates a database */
+
+	free(file);
+	if (db && (store_open(&st, c->database_url, c->base_dir) || store_migrate(st))) {
+		store_close(st);
+		st = NULL;
+	}
+	diag_checklist(c, st, false, items);
+	store_close(st);
+	for (int i = 0; i < DIAG_ITEMS; i++) {
+		bool pass = items[i].done ||
+			    (i == DIAG_HTTPS && is_loopback(c->web_listen_hp.host));
+
+		if (i == DIAG_ADMIN_PASSWORD && !st)
+			continue; /* no database yet: check_users says so */
+		report(cl, pass ? PASS : WARN, names[i], "%s", items[i].detail);
+	}
 }
 
 static void check_sip(struct checklist *cl, const struct conf *c)
@@ -350,7 +368,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	check_dir(&cl, "AUDIO_DIR", cli->conf.audio_dir, true);
 	check_dir(&cl, "LOG_DIR", cli->conf.log_dir, true);
 	check_users(&cl, cli);
-	check_web(&cl, &cli->conf);
+	check_first_run(&cl, cli);
 	check_proxy(&cl, &cli->conf);
 	check_sip(&cl, &cli->conf);
 	check_data(&cl, &cli->conf);

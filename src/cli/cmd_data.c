@@ -1,5 +1,6 @@
 /* cmd_data.c - data protection commands: export, erase, purge, decrypt, rekey. */
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/alert.h"
 #include "core/util.h"
 #include "crypto/fernet.h"
@@ -56,6 +57,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	const char *caller = NULL, *outp = NULL;
 	struct data_export_counts n;
+	struct progress *pr;
 	struct data_ctx dc;
 	struct store *st = NULL;
 	int rc, fd, err;
@@ -73,7 +75,10 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	data_ctx_init(&dc, cli, st);
+	pr = progress_start("export", "collecting the calls, turns and recordings");
+	progress_busy(pr);
 	err = data_export(&dc, caller, fd, &n);
+	progress_end(pr);
 	if (!err && fsync(fd) != 0)
 		err = errno;
 	if (close(fd) != 0 && !err)
@@ -124,6 +129,7 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 int cmd_purge(struct cli *cli, int argc, char **argv)
 {
 	struct data_purge_counts n;
+	struct progress *pr;
 	struct data_ctx dc;
 	struct store *st = NULL;
 	long days = -1;
@@ -154,7 +160,10 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	data_ctx_init(&dc, cli, st);
+	pr = progress_start("purge", "purging old calls");
+	progress_busy(pr);
 	err = data_purge(&dc, (int)days, time_now_ms(), &n);
+	progress_end(pr);
 	store_close(st);
 	if (err) {
 		fprintf(stderr, "callbot purge: failed: %s\n", strerror(err));
@@ -242,6 +251,7 @@ int cmd_decrypt(struct cli *cli, int argc, char **argv)
 int cmd_rekey(struct cli *cli, int argc, char **argv)
 {
 	struct data_rekey_counts n;
+	struct progress *pr;
 	struct data_ctx dc;
 	struct store *st = NULL;
 	int recent = 600, rc, err;
@@ -263,7 +273,10 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	data_ctx_init(&dc, cli, st);
+	pr = progress_start("rekey", "re-encrypting turns and recordings");
+	progress_busy(pr);
 	err = data_rekey(&dc, recent, &n);
+	progress_end(pr);
 	store_close(st);
 	printf("re-encrypted %" PRId64 " turns and %" PRId64 " recordings with the newest key;"
 	       " %" PRId64 " recent recordings skipped, %" PRId64 " turns and %" PRId64

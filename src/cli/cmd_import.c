@@ -1,5 +1,6 @@
 /* cmd_import.c - import-callbot: calls, transcripts, recordings and settings of a Python CallBot database. */
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/util.h"
 #include "crypto/recfile.h"
 #include "store/store.h"
@@ -46,8 +47,7 @@ struct import {
 	struct idset done;	/* Python ids already imported */
 	struct idset pending;	/* our call ids of interrupted imports */
 	int64_t cutoff_ms;	/* rows started before it are skipped; 0 = none */
-	bool progress;
-	bool progress_shown; /* a progress line without its newline is on the terminal */
+	struct progress *progress; /* NULL when stderr is not a terminal */
 	int64_t total, calls, turns, recordings, skipped_done, skipped_old, warnings;
 	int settings_set, settings_kept, settings_unknown;
 };
@@ -57,10 +57,7 @@ __attribute__((format(printf, 2, 3))) static void note(struct import *im, const 
 {
 	va_list ap;
 
-	if (im->progress_shown) {
-		fputc('\n', stderr);
-		im->progress_shown = false;
-	}
+	progress_clear(im->progress);
 	fputs("callbot import-callbot: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -431,15 +428,8 @@ static int import_calls(struct import *im)
 		err = import_row(im, q);
 		if (err)
 			break;
-		seen++;
-		if (im->progress && (seen % 50 == 0 || seen == im->total)) {
-			fprintf(stderr, "\rimporting calls: %" PRId64 "/%" PRId64, seen, im->total);
-			im->progress_shown = true;
-		}
+		progress_set(im->progress, ++seen, im->total);
 	}
-	if (im->progress_shown)
-		fprintf(stderr, "\n");
-	im->progress_shown = false;
 	if (!err && rc != SQLITE_DONE) {
 		note(im, "%s: %s\n", im->src_path,
 			sqlite3_errmsg(im->src));
@@ -635,7 +625,7 @@ int cmd_import_callbot(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (cli->conf.retention_days > 0)
 		im.cutoff_ms = time_now_ms() - (int64_t)cli->conf.retention_days * 86400000;
-	im.progress = isatty(STDERR_FILENO);
+	im.progress = progress_start("import-callbot", "calls");
 
 	err = store_call_list(im.st, NULL, collect_marked, &im, NULL);
 	if (!err && im.done.n)
@@ -656,6 +646,8 @@ int cmd_import_callbot(struct cli *cli, int argc, char **argv)
 		 path, im.calls, im.turns, im.recordings, im.skipped_done, im.skipped_old,
 		 im.settings_set, err ? " error=" : "", err ? strerror(err) : "");
 	store_audit(im.st, 0, "import_callbot", details, "local");
+	progress_end(im.progress);
+	im.progress = NULL;
 	printf("imported %" PRId64 " calls (%" PRId64 " turns, %" PRId64 " recordings) of %"
 	       PRId64 "; skipped %" PRId64 " already imported, %" PRId64
 	       " older than RETENTION_DAYS; settings: %d imported, %d kept, %d not applicable;"
@@ -664,6 +656,7 @@ int cmd_import_callbot(struct cli *cli, int argc, char **argv)
 	       im.settings_set, im.settings_kept, im.settings_unknown, im.warnings);
 	rc = err ? EXIT_FAIL : EXIT_OK;
 out:
+	progress_end(im.progress);
 	if (im.st)
 		store_close(im.st);
 	sqlite3_close(im.src);

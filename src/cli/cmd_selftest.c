@@ -1,5 +1,6 @@
 /* cmd_selftest.c - selftest: live checks of the SIP account, the LLM and the speech engines, for monitoring. */
 #include "call/callsvc.h"
+#include "call/diag.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -17,15 +18,6 @@
 
 /* Longest wait for the registrar; the check then FAILs with the last state. */
 #define SIP_WAIT_MS 10000
-/* Spoken by the TTS engine and recognised back with this grammar: what the
- * dialogue does on a call (pocketsphinx with a small grammar is reliable; its
- * open vocabulary model is not meant for one synthetic sentence). */
-static const char speech_phrase[] = "what time is it";
-static const char *const speech_grammar[] = {
-	"hello", "goodbye", "yes please", "no thank you", "talk to a human",
-	"what time is it", "call me back tomorrow", NULL,
-};
-
 static void report(bool ok, const char *check, int64_t ms, const char *msg)
 {
 	printf("%s %-7s %s (%lld ms)\n", ok ? "PASS" : "FAIL", check, msg, (long long)ms);
@@ -136,94 +128,14 @@ static int check_llm(struct cli *cli)
 	return rc ? EXIT_FAIL : 0;
 }
 
-struct pcmbuf {
-	int16_t *v;
-	size_t n, cap;
-};
-
-static int collect_pcm(const int16_t *pcm, size_t n, void *arg)
-{
-	struct pcmbuf *b = arg;
-
-	if (b->n + n > (size_t)TTS_RATE_HZ * 30)
-		return 1; /* a short sentence never takes 30 s */
-	if (b->n + n > b->cap) {
-		size_t cap = (b->n + n) * 2;
-		int16_t *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return 1;
-		b->v = v;
-		b->cap = cap;
-	}
-	memcpy(b->v + b->n, pcm, n * sizeof(*pcm));
-	b->n += n;
-	return 0;
-}
-
-/* Synthesises speech_phrase and recognises it back. */
+/* Synthesises a sentence and recognises it back (call/diag.c, shared with the dashboard). */
 static int check_roundtrip(const struct conf *c)
 {
-	static const int16_t quiet[STT_RATE_HZ / 4] = { 0 };
-	struct tts_engine *tts = NULL;
-	struct stt_engine *stt = NULL;
-	struct stt_stream *s = NULL;
-	struct pcmbuf b = { 0 };
-	int64_t t0 = time_mono_ms(), synth_ms = 0;
-	char err[256] = "", msg[400];
-	char *text = NULL;
-	int64_t stt_ms = 0;
-	bool ok = false;
-	int rc;
+	struct diag_result r;
 
-	rc = tts_engine_alloc(&tts, c, err, sizeof(err));
-	if (!rc) {
-		int64_t t1 = time_mono_ms();
-
-		rc = tts_synth(tts, speech_phrase, collect_pcm, &b, NULL);
-		synth_ms = time_mono_ms() - t1;
-		if (!rc && b.n < TTS_RATE_HZ / 4)
-			rc = EIO;
-		if (rc)
-			snprintf(err, sizeof(err), "tts %s: no usable audio: %s", tts_engine_name(tts),
-				 strerror(rc));
-	}
-	if (!rc && (rc = stt_engine_alloc(&stt, c, err, sizeof(err))) == 0) {
-		int64_t t1 = time_mono_ms();
-
-		rc = stt_stream_begin(stt, speech_grammar, &s);
-		if (!rc)
-			rc = stt_stream_feed(s, quiet, ARRAY_SIZE(quiet));
-		if (!rc)
-			rc = stt_stream_feed(s, b.v, b.n);
-		if (!rc)
-			rc = stt_stream_feed(s, quiet, ARRAY_SIZE(quiet));
-		if (s && rc)
-			stt_stream_abort(s);
-		else if (s)
-			rc = stt_stream_end(s, &text, NULL);
-		stt_ms = time_mono_ms() - t1;
-		if (rc)
-			snprintf(err, sizeof(err), "stt %s: %s", stt_engine_name(stt), strerror(rc));
-	}
-	if (!rc) {
-		/* a network STT may spell or punctuate its own way: any text will do there */
-		if (c->stt_backend == STT_POCKETSPHINX)
-			ok = strcasecmp(text, speech_phrase) == 0;
-		else
-			ok = text && *text;
-		snprintf(msg, sizeof(msg), "said \"%s\" (%s, %lld ms for %.1f s of audio), heard \"%s\""
-			 " (%s, %lld ms)", speech_phrase, tts_engine_name(tts), (long long)synth_ms,
-			 (double)b.n / TTS_RATE_HZ, text ? text : "", stt_engine_name(stt), (long long)stt_ms);
-	} else {
-		str_copy(msg, sizeof(msg), err[0] ? err : strerror(rc));
-	}
-	report(ok, "speech", time_mono_ms() - t0, msg);
-	free(text);
-	free(b.v);
-	stt_engine_free(stt);
-	tts_engine_free(tts);
-	return ok ? 0 : EXIT_FAIL;
+	diag_speech(c, &r);
+	report(r.ok, "speech", r.ms, r.msg);
+	return r.ok ? 0 : EXIT_FAIL;
 }
 
 static int check_speech(struct cli *cli)

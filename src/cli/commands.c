@@ -39,7 +39,8 @@ static const struct cli_cmd commands[] = {
 	  "  token revoke ID                 revoke a token\n" },
 	{ "check", cmd_check, "", "run the security checklist",
 	  "Prints one PASS, WARN or FAIL line per check, each FAIL with how to fix it.\n"
-	  "Exits 1 if any check fails.\n" },
+	  "Also lists the dashboard's first-run items: admin password changed, SIP\n"
+	  "account set, backends chosen, HTTPS. Exits 1 if any check fails.\n" },
 	{ "calls", cmd_calls, "[--search TEXT] [--caller NUM] [--since DATE] [--json]",
 	  "list stored calls",
 	  "Lists stored calls, newest first, as a table or (--json) as JSON.\n"
@@ -50,7 +51,8 @@ static const struct cli_cmd commands[] = {
 	{ "export", cmd_export, "--caller NUM --out FILE", "export everything about one caller",
 	  "Writes a .tar.gz (mode 0600) with callbot-export/manifest.json (the calls where NUM\n"
 	  "is the caller or the callee, their consent state and decrypted turns) and\n"
-	  "callbot-export/recordings/<call id>.wav (decrypted). Audited with the number hashed.\n" },
+	  "callbot-export/recordings/<call id>.wav (decrypted). Audited with the number hashed.\n"
+	  "Progress on a terminal only; one summary line.\n" },
 	{ "erase", cmd_erase, "--caller NUM", "delete everything about one caller",
 	  "Deletes every call where NUM is the caller or the callee, with its turns and\n"
 	  "recording, and removes NUM from earlier audit details. The audit row names\n"
@@ -59,7 +61,8 @@ static const struct cli_cmd commands[] = {
 	{ "purge", cmd_purge, "[--older-than DAYS]", "apply retention now",
 	  "Calls older than RETENTION_DAYS (or DAYS) lose their recording, transcript text,\n"
 	  "caller number and SIP Call-ID; the row keeps timings, status and consent for\n"
-	  "statistics. Old recording files left in AUDIO_DIR are removed too. Audited.\n" },
+	  "statistics. Old recording files left in AUDIO_DIR are removed too. Audited.\n"
+	  "Progress on a terminal only; one summary line.\n" },
 	{ "decrypt", cmd_decrypt, "[--partial] FILE", "print an encrypted recording or transcript",
 	  "Writes the plaintext of an encrypted recording (AUDIO_DIR) or of a file holding a\n"
 	  "transcript's Fernet token to stdout, using ENCRYPTION_KEY (every key in it).\n"
@@ -69,15 +72,17 @@ static const struct cli_cmd commands[] = {
 	  "ENCRYPTION_KEY (plain ones get encrypted). Safe to interrupt and run again.\n"
 	  "Recordings modified in the last 10 minutes (calls in progress) are skipped\n"
 	  "unless --all is given (use it with serve stopped). Exit 1 if some data could\n"
-	  "not be read with the given keys.\n" },
+	  "not be read with the given keys. Progress on a terminal only; one summary line.\n" },
 	{ "backup", cmd_backup, "[--recordings] [--encrypt] FILE", "consistent online backup",
 	  "Writes FILE (mode 0600, must not exist): a .tar.gz with the database (SQLite\n"
 	  "online backup API, safe while serving) and, with --recordings, AUDIO_DIR.\n"
 	  "--encrypt wraps it in callbot's encrypted file format with ENCRYPTION_KEY.\n"
-	  "PostgreSQL: back the database up with pg_dump (docs/operations.md).\n" },
+	  "PostgreSQL: back the database up with pg_dump (docs/operations.md).\n"
+	  "Progress on a terminal only; one summary line.\n" },
 	{ "restore", cmd_restore, "FILE", "restore a backup (serve must be stopped)",
 	  "Replaces the database (and recordings, when the backup holds them) with the\n"
-	  "contents of FILE made by callbot backup. Stop serve first.\n" },
+	  "contents of FILE made by callbot backup. Stop serve first.\n"
+	  "Progress on a terminal only; one summary line.\n" },
 	{ "dial", cmd_dial, "URI [--say TEXT ...|--wav FILE] [--record FILE]",
 	  "a built-in test caller: call URI, speak, measure the replies",
 	  "Places a SIP call from its own user agent on 127.0.0.1 (a free port; no\n"
@@ -121,7 +126,8 @@ static const struct cli_cmd commands[] = {
 	  "copied into AUDIO_DIR, encrypted when ENCRYPTION_KEY is set) and the settings\n"
 	  "(greeting, system prompt, model, voice, language...) of the Python CallBot's\n"
 	  "SQLite database PATH. Idempotent: a second run adds nothing. Rows older than\n"
-	  "RETENTION_DAYS are skipped; settings already set here are kept. Audited.\n\n"
+	  "RETENTION_DAYS are skipped; settings already set here are kept. Audited.\n"
+	  "Progress on a terminal only; one summary line.\n\n"
 	  "  --audio-dir DIR   the Python CallBot's AUDIO_OUTPUT_DIR\n"
 	  "                    (default: PATH's folder/audio_output)\n" },
 };

@@ -58,6 +58,44 @@ static struct {
 	struct alert_stats stats;
 } A = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
+/* Own lock: alert_set_listener(NULL) must wait for a call in progress. */
+static struct {
+	pthread_mutex_t lock;
+	alert_listener_h *h;
+	void *arg;
+} L = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static char *payload(const struct alert_item *it, const char *node);
+
+static void tell_listener(const char *event, const char *details_json, int64_t now,
+			  unsigned held)
+{
+	struct alert_item it = { .when_ms = now, .suppressed = held };
+	char node[sizeof(A.node)], *json;
+
+	pthread_mutex_lock(&L.lock);
+	if (L.h) {
+		str_copy(it.event, sizeof(it.event), event);
+		it.details = (char *)details_json;
+		pthread_mutex_lock(&A.lock);
+		str_copy(node, sizeof(node), A.node);
+		pthread_mutex_unlock(&A.lock);
+		json = payload(&it, node);
+		if (json)
+			L.h(json, L.arg);
+		free(json);
+	}
+	pthread_mutex_unlock(&L.lock);
+}
+
+void alert_set_listener(alert_listener_h *h, void *arg)
+{
+	pthread_mutex_lock(&L.lock);
+	L.h = h;
+	L.arg = arg;
+	pthread_mutex_unlock(&L.lock);
+}
+
 static bool event_valid(const char *ev)
 {
 	size_t n = 0;
@@ -153,6 +191,7 @@ static void emit(const char *event, const char *details_json, bool limited)
 	if (A.running && !A.stopping && A.url)
 		queue_push(event, details_json, now, held);
 	pthread_mutex_unlock(&A.lock);
+	tell_listener(event, details_json, now, held);
 	/* the log line is the alert of nodes without a webhook */
 	log_warn("alert %s: %s", event, details_json ? details_json : "{}");
 }

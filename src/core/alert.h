@@ -74,6 +74,13 @@ void alert_fail(const struct conf *c, const char *event, int err);
  * never started; alert_start() may be called again afterwards. */
 void alert_stop(void);
 
+/* Also hands each event that passes the rate limit, as the webhook's JSON
+ * document, to h (the dashboard's /api/events stream); NULL removes it, after
+ * which h is no longer running. h runs on the emitting thread and must not
+ * block or emit alerts. One listener; works without alert_start (node empty). */
+typedef void (alert_listener_h)(const char *json, void *arg);
+void alert_set_listener(alert_listener_h *h, void *arg);
+
 struct alert_stats {
 	uint64_t queued, sent, failed, dropped_full, suppressed, invalid;
 };

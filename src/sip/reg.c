@@ -2,7 +2,8 @@
  * sipreg): digest auth with SHA-256 (RFC 8760) or MD5, chosen per challenge,
  * refresh at 90 % of the granted expiry, exponential backoff with jitter on
  * failure, SECURITY lines for refused credentials, state for the dashboard,
- * SIP outbound keep-alives, un-REGISTER on stop. libre 1.1.0's own sip_auth
+ * SIP outbound keep-alives, OPTIONS probes that notice a registrar that went
+ * away between refreshes, un-REGISTER on stop. libre 1.1.0's own sip_auth
  * knows only MD5 and fails a challenge set that also offers SHA-256. */
 #include "sip/reg.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #define REG_MAX_CHALLENGES 3 /* per registration attempt (stale nonces) */
+#define REG_PROBE_MISSES 2   /* unanswered OPTIONS in a row that mean "lost" */
 
 struct reg {
 	struct sip *sip;
@@ -21,6 +23,13 @@ struct reg {
 	struct sip_request *req;
 	struct sip_keepalive *ka;
 	struct tmr tmr;
+	/* OPTIONS probes while registered */
+	struct sip_request *probe;
+	struct tmr probe_tmr;
+	uint32_t probe_ms;
+	unsigned probe_misses;
+	uint32_t probe_cseq;
+	char *probe_callid;
 	struct sa laddr;
 	enum sip_transp tp;
 	char *reg_uri, *aor, *user, *auth_user, *password, *server, *instance;
@@ -76,6 +85,9 @@ static void destructor(void *arg)
 	struct reg *r = arg;
 
 	tmr_cancel(&r->tmr);
+	tmr_cancel(&r->probe_tmr);
+	mem_deref(r->probe);
+	mem_deref(r->probe_callid);
 	mem_deref(r->req);
 	mem_deref(r->ka);
 	mem_deref(r->dlg);
@@ -277,6 +289,13 @@ static void refresh(void *arg)
 	}
 }
 
+static void probes_stop(struct reg *r)
+{
+	tmr_cancel(&r->probe_tmr);
+	r->probe = mem_deref(r->probe); /* cancels one in flight */
+	r->probe_misses = 0;
+}
+
 static void failed(struct reg *r, const char *why)
 {
 	uint32_t wait = reg_backoff_ms(++r->failc, rand_u16());
@@ -285,8 +304,73 @@ static void failed(struct reg *r, const char *why)
 		 why, wait / 1000, (wait % 1000) / 100, r->failc);
 	r->registered = false;
 	r->ka = mem_deref(r->ka);
+	probes_stop(r);
 	set_state(r, REG_FAILED);
 	tmr_start(&r->tmr, wait, refresh, r);
+}
+
+/* ---------- OPTIONS probes (registrar still there?) ---------- */
+
+static void probe_tick(void *arg);
+
+static void probe_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct reg *r = arg;
+
+	if (!err && msg && msg->scode < 200)
+		return;
+	if (err || !msg) {
+		/* e.g. a TCP connection refused: counts as a probe without answer */
+		r->probe_misses++;
+		return;
+	}
+	r->probe_misses = 0;
+}
+
+static int probe_send(struct reg *r)
+{
+	return sip_requestf(&r->probe, r->sip, true, "OPTIONS", r->reg_uri, NULL, NULL, NULL,
+			    probe_resp, r,
+			    "Max-Forwards: 70\r\n"
+			    "To: <%s>\r\n"
+			    "From: <%s>;tag=%016llx\r\n"
+			    "Call-ID: %s\r\n"
+			    "CSeq: %u OPTIONS\r\n"
+			    "Accept: application/sdp\r\n"
+			    "Content-Length: 0\r\n\r\n",
+			    r->reg_uri, r->aor, (unsigned long long)rand_u64(), r->probe_callid,
+			    ++r->probe_cseq);
+}
+
+/* Every probe_ms: a probe still unanswered from the last tick is a miss. */
+static void probe_tick(void *arg)
+{
+	struct reg *r = arg;
+	char why[64];
+	int err;
+
+	if (r->probe) {
+		r->probe = mem_deref(r->probe);
+		r->probe_misses++;
+	}
+	if (r->probe_misses >= REG_PROBE_MISSES) {
+		snprintf(why, sizeof(why), "%u OPTIONS probes unanswered", r->probe_misses);
+		r->req = mem_deref(r->req); /* a refresh in flight goes nowhere either */
+		failed(r, why);
+		return;
+	}
+	err = probe_send(r);
+	if (err)
+		log_debug("sip: OPTIONS probe to %s not sent: %s", r->server, strerror(err));
+	tmr_start(&r->probe_tmr, r->probe_ms, probe_tick, r);
+}
+
+static void probes_start(struct reg *r)
+{
+	if (!r->probe_ms || tmr_isrunning(&r->probe_tmr))
+		return;
+	r->probe_misses = 0;
+	tmr_start(&r->probe_tmr, r->probe_ms, probe_tick, r);
 }
 
 static void ka_handler(int err, void *arg)
@@ -415,6 +499,7 @@ static void resp_handler(int err, const struct sip_msg *msg, void *arg)
 		r->registered = true;
 		r->failc = 0;
 		set_state(r, REG_REGISTERED);
+		probes_start(r);
 		if (!r->ka && sip_msg_hdr_has_value(msg, SIP_HDR_REQUIRE, "outbound")) {
 			const struct sip_hdr *ft = sip_msg_hdr(msg, SIP_HDR_FLOW_TIMER);
 
@@ -471,6 +556,7 @@ int reg_start(struct reg **out, struct sip *sip, const struct reg_params *p, reg
 		return ENOMEM;
 	r->sip = mem_ref(sip);
 	r->expires = p->expires ? p->expires : 600;
+	r->probe_ms = p->keepalive_s > 86400 ? 86400000u : p->keepalive_s * 1000u;
 	r->h = h;
 	r->arg = arg;
 	r->state = REG_REGISTERING;
@@ -483,6 +569,7 @@ int reg_start(struct reg **out, struct sip *sip, const struct reg_params *p, reg
 	err |= str_dup(&r->auth_user, p->auth_user ? p->auth_user : p->user);
 	err |= str_dup(&r->password, p->password ? p->password : "");
 	err |= str_dup(&r->server, p->server);
+	err |= re_sdprintf(&r->probe_callid, "%016llx-probe", (unsigned long long)rand_u64());
 	if (err)
 		goto out;
 	/* RFC 5626 instance id, stable for this account, so a registrar that
@@ -518,6 +605,7 @@ void reg_stop(struct reg *r)
 		return;
 	r->h = NULL;
 	tmr_cancel(&r->tmr);
+	probes_stop(r);
 	r->ka = mem_deref(r->ka);
 	r->req = mem_deref(r->req); /* cancels a pending attempt */
 	if (r->registered) {

@@ -18,6 +18,11 @@ struct reg_params {
 	const char *password;
 	const char *domain;    /* AOR domain (default server host) */
 	uint32_t expires;
+	/* While registered, an OPTIONS to the registrar every keepalive_s seconds
+	 * (0: none). Two probes in a row without any answer mean the registrar is
+	 * gone: state REG_FAILED and re-REGISTER with backoff, as for a failed
+	 * refresh. Any answer counts (even 404/405: something is there). */
+	uint32_t keepalive_s;
 };
 
 typedef void (reg_state_h)(enum reg_state st, void *arg);

@@ -6,6 +6,7 @@
 #include "web/metrics.h"
 #include "web/ratelimit.h"
 #include "web/session.h"
+#include "core/alert.h"
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "core/util.h"
@@ -32,6 +33,7 @@ struct web {
 	struct ratelimit *api_limit, *login_limit, *lockout;
 	struct web_metrics metrics;
 	struct events *events;
+	bool alert_listener; /* alerts go to /api/events as "alert" events */
 	char *tls_cert, *tls_key;
 };
 
@@ -66,6 +68,11 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/events", route_events, ACCESS_USER, false },
 	{ "POST", "/api/test_ollama", route_test_llm, ACCESS_ADMIN, false },
 	{ "POST", "/api/test_llm", route_test_llm, ACCESS_ADMIN, false },
+	{ "POST", "/api/test_sip", route_test_sip, ACCESS_ADMIN, false },
+	{ "POST", "/api/test_speech", route_test_speech, ACCESS_ADMIN, false },
+	{ "POST", "/api/test_call", route_test_call, ACCESS_ADMIN, false },
+	{ "GET", "/api/checklist", route_checklist, ACCESS_ADMIN, false },
+	{ "POST", "/api/checklist/dismiss", route_checklist_dismiss, ACCESS_ADMIN, false },
 	{ "GET", "/api/export", route_export, ACCESS_ADMIN, false },
 	{ "GET", "/api/audit", route_audit, ACCESS_ADMIN, false },
 	{ "GET", "/api/settings", route_settings_get, ACCESS_ADMIN, false },
@@ -495,6 +502,14 @@ static struct MHD_Daemon *start_daemon(struct web *w, struct sockaddr_storage *s
 				MHD_OPTION_END);
 }
 
+/* Operator alerts (core/alert) also reach the dashboard's event stream. */
+static void alert_to_events(const char *json, void *arg)
+{
+	struct web *w = arg;
+
+	events_publish(w->events, "alert", json);
+}
+
 int web_start(struct web **out, const struct conf *c, struct store *st,
 	      const struct web_status *status)
 {
@@ -525,6 +540,8 @@ int web_start(struct web **out, const struct conf *c, struct store *st,
 	}
 	log_info("web: dashboard and API on %s://%s/", w->conf.tls ? "https" : "http",
 		 c->web_listen);
+	alert_set_listener(alert_to_events, w);
+	w->alert_listener = true;
 	*out = w;
 	return 0;
 out:
@@ -536,6 +553,8 @@ void web_stop(struct web *w)
 {
 	if (!w)
 		return;
+	if (w->alert_listener)
+		alert_set_listener(NULL, NULL);
 	events_stop(w->events);
 	if (w->daemon)
 		MHD_stop_daemon(w->daemon);

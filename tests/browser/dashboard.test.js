@@ -1,7 +1,8 @@
 // dashboard.test.js - the dashboard in a real browser (Debian's chromium via playwright-core):
 // log in, see the dashboard, watch an active call appear live (SSE), search a transcript, open
-// a call and play its audio, change a setting as admin, be refused as viewer; hostile values
-// stay inert; no CSP violations. Screenshots go to $ARTIFACTS.
+// a call and play its audio, change a setting as admin, run the Diagnostics buttons, see and
+// dismiss the first-run checklist, be refused as viewer; hostile values stay inert; no CSP
+// violations. Screenshots go to $ARTIFACTS.
 'use strict';
 const { chromium } = require('playwright-core');
 const { execFileSync, spawn } = require('child_process');
@@ -68,6 +69,12 @@ async function main() {
     check(await page.isVisible('text=Recent calls'), 'dashboard shows recent calls');
     await page.waitForSelector('#live.on');
     ok('event stream connected');
+    // First login of a fresh site: the checklist (GET /api/checklist, the facts of `callbot check`).
+    await page.waitForSelector('#checklist:not([hidden])');
+    const items = await page.$$eval('#checklist-items li', (lis) => lis.map((li) => [li.dataset.item, li.className]));
+    check(JSON.stringify(items) === JSON.stringify([['admin_password', 'todo'], ['sip_account', 'todo'], ['backends', 'todo'], ['https', 'todo']]),
+      `first-run checklist shows the four items to do (${JSON.stringify(items)})`);
+    check((await page.textContent('#checklist')).includes('Change the admin password'), 'checklist items are titled');
     await shot(page, 'dashboard');
 
     // A call starts: it must appear without a reload (SSE "state" event).
@@ -138,6 +145,39 @@ async function main() {
     check(sql("SELECT value FROM settings WHERE key='GREETING'") === 'Hi from the browser test', 'admin changes a setting');
     check(sql("SELECT count(*) FROM audit_log WHERE action='settings_change' AND details LIKE '%browser test%'") === '1', 'the change is audited');
     await shot(page, 'settings');
+
+    // Diagnostics: each button runs its test and shows PASS/FAIL with the details.
+    await page.click('#diag-speech');
+    await page.waitForSelector('#diag-speech-out[data-result]', { timeout: 30000 });
+    const speech = await page.textContent('#diag-speech-out');
+    check(speech.startsWith('PASS: ') && speech.includes('heard "what time is it"'), `Test STT/TTS passes (${speech})`);
+    await page.click('#diag-llm');
+    await page.waitForSelector('#diag-llm-out[data-result]', { timeout: 30000 });
+    const llm = await page.textContent('#diag-llm-out');
+    check(llm.startsWith('PASS: answered "'), `Test LLM passes (${llm})`);
+    await page.click('#diag-sip');
+    await page.waitForSelector('#diag-sip-out[data-result]', { timeout: 30000 });
+    const sip = await page.textContent('#diag-sip-out');
+    check(sip.startsWith('FAIL: ') && sip.includes('SIP_SERVER is empty'), `Test SIP registration explains a missing account (${sip})`);
+    await page.fill('#diag-call-to', '201');
+    await page.click('#diag-call');
+    await page.waitForSelector('#diag-call-out[data-result]', { timeout: 30000 });
+    const call = await page.textContent('#diag-call-out');
+    check(call.startsWith('FAIL: ') && call.includes('OUTBOUND_ALLOW'), `Place a test call respects OUTBOUND_ALLOW (${call})`);
+    check(sql("SELECT count(*) FROM audit_log WHERE action IN ('test_speech','test_sip','test_call')") === '3', 'each diagnostic is audited');
+    await shot(page, 'diagnostics');
+
+    // The checklist can be dismissed and stays away.
+    await page.goto(`${URL}/`);
+    await page.waitForSelector('#checklist:not([hidden])');
+    await page.click('#checklist-dismiss');
+    await page.waitForSelector('#checklist', { state: 'hidden' });
+    await page.reload();
+    await page.waitForSelector('#checklist[data-loaded]', { state: 'attached' });
+    check(await page.getAttribute('#checklist', 'data-loaded') === 'hidden' && !(await page.isVisible('#checklist')),
+      'dismissed checklist stays hidden after a reload');
+    check(sql("SELECT count(*) FROM audit_log WHERE action='checklist_dismiss'") === '1', 'dismissal audited');
+
     await page.goto(`${URL}/audit`);
     await page.waitForSelector('#audit-table tbody tr');
     check((await page.textContent('#audit-table')).includes('settings_change'), 'audit page lists the change');
@@ -148,6 +188,7 @@ async function main() {
     ok('logout');
     await login(page, VIEWER);
     check(!(await page.isVisible('nav >> text=Settings')), 'viewer has no Settings link');
+    check(!(await page.isVisible('#checklist')), 'viewer sees no checklist');
     const resp = await page.goto(`${URL}/settings`);
     check(resp.status() === 403, 'viewer gets 403 on /settings');
     check((await page.textContent('main')).includes('needs the admin role'), 'refusal explained');

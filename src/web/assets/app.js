@@ -74,6 +74,7 @@
         }));
       }).catch(function (e) { notice(e.message); });
     }
+    checklist();
     api('GET', '/api/active_calls').then(showState).catch(function () {});
     loadStats(); loadRecent();
     if (window.EventSource) {
@@ -88,6 +89,28 @@
       es.onopen = function () { $('live').className = 'live on'; };
       es.onerror = function () { $('live').className = 'live'; };
     }
+  }
+
+  // First-run checklist (admins): until every item is done or it is dismissed.
+  function checklist() {
+    var box = $('checklist');
+    if (!box) return;
+    api('GET', '/api/checklist').then(function (j) {
+      box.setAttribute('data-loaded', j.show ? 'shown' : 'hidden'); // tests wait for it
+      if (!j.show) return;
+      fill($('checklist-items'), j.items.map(function (it) {
+        var li = el('li', { class: it.done ? 'done' : 'todo', 'data-item': it.id });
+        li.appendChild(el('span', { class: 'mark', 'aria-hidden': 'true' }, it.done ? '✓' : '○'));
+        li.appendChild(el('span', { class: 'title' }, it.title + (it.done ? ' (done)' : '')));
+        li.appendChild(el('span', { class: 'detail' }, it.detail));
+        return li;
+      }));
+      box.hidden = false;
+    }).catch(function () {}); // viewers get 403: no checklist for them
+    $('checklist-dismiss').addEventListener('click', function () {
+      api('POST', '/api/checklist/dismiss').then(function () { box.hidden = true; })
+        .catch(function (e) { notice(e.message); });
+    });
   }
 
   function calls() {
@@ -181,6 +204,7 @@
       form.appendChild(el('div')).appendChild(b);
       fill($('ro-table').tBodies[0], ro);
     }).catch(function (e) { notice(e.message); });
+    diagnostics();
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var changes = {}, n = 0;
@@ -192,6 +216,37 @@
         notice('Saved ' + n + (n === 1 ? ' setting.' : ' settings.'), true);
         Array.prototype.forEach.call(form.elements, function (i) { if (i.name) i.setAttribute('data-orig', i.value); });
       }).catch(function (e) { notice(e.message); });
+    });
+  }
+
+  // Diagnostics on the settings page: one button per live test, the result under it.
+  function diagnostics() {
+    function run(btn, out, url, body, describe) {
+      btn.disabled = true;
+      out.hidden = false; out.className = 'notice'; out.textContent = 'Running…';
+      out.removeAttribute('data-result');
+      api('POST', url, body).then(function (j) {
+        return { ok: j.ok !== false, text: describe(j) };
+      }, function (e) { return { ok: false, text: e.message }; }).then(function (r) {
+        out.className = 'notice ' + (r.ok ? 'good' : 'bad');
+        out.setAttribute('data-result', r.ok ? 'pass' : 'fail');
+        out.textContent = (r.ok ? 'PASS: ' : 'FAIL: ') + r.text;
+        btn.disabled = false;
+      });
+    }
+    $('diag-sip').addEventListener('click', function () {
+      run(this, $('diag-sip-out'), '/api/test_sip', undefined, function (j) { return j.message + ' (' + j.ms + ' ms)'; });
+    });
+    $('diag-llm').addEventListener('click', function () {
+      run(this, $('diag-llm-out'), '/api/test_llm', undefined, function (j) { return 'answered "' + j.answer + '" (' + j.latency_ms + ' ms)'; });
+    });
+    $('diag-speech').addEventListener('click', function () {
+      run(this, $('diag-speech-out'), '/api/test_speech', undefined, function (j) { return j.message; });
+    });
+    $('diag-call-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      run($('diag-call'), $('diag-call-out'), '/api/test_call', { to: $('diag-call-to').value.trim() },
+        function () { return 'the call is being placed; it appears under Calls'; });
     });
   }
 
