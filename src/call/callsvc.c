@@ -355,6 +355,7 @@ static int start_registration(struct callsvc *cs)
 	p.password = c->sip_password;
 	p.domain = c->sip_domain && *c->sip_domain ? c->sip_domain : c->sip_server_hp.host;
 	p.expires = (uint32_t)c->sip_register_expires;
+	p.keepalive_s = (uint32_t)c->sip_keepalive_interval;
 	atomic_store(&cs->sip_state, REG_REGISTERING);
 	return reg_start(&cs->reg, cs->sip, &p, reg_state_changed, cs);
 }

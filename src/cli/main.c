@@ -11,7 +11,7 @@ static void usage(FILE *out)
 	size_t n;
 	const struct cli_cmd *cmds = cli_commands(&n);
 
-	fprintf(out, "Usage: callbot [--config FILE] COMMAND [ARGS]\n\n"
+	fprintf(out, "Usage: callbot [--config FILE] COMMAND [ARGS]   (--config may also follow COMMAND)\n\n"
 		     "callbot answers phone calls with AI: a SIP endpoint, a speech pipeline,\n"
 		     "a database of calls and a web dashboard.\n\n"
 		     "Options:\n"
@@ -22,6 +22,30 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "  %-15s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage or configuration error.\n");
+}
+
+/* "callbot check --config FILE" works like "callbot --config FILE check": the option is
+ * taken out of the command's arguments (up to a "--"). Returns argc after removal. */
+static int take_config_option(struct cli *cli, int argc, char **argv, int from)
+{
+	for (int j = from; j < argc && strcmp(argv[j], "--") != 0;) {
+		int n = 0;
+
+		if (strcmp(argv[j], "--config") == 0 && j + 1 < argc) {
+			cli->config_path = argv[j + 1];
+			n = 2;
+		} else if (strncmp(argv[j], "--config=", 9) == 0) {
+			cli->config_path = argv[j] + 9;
+			n = 1;
+		}
+		if (!n) {
+			j++;
+			continue;
+		}
+		memmove(argv + j, argv + j + n, (size_t)(argc - j - n + 1) * sizeof(*argv));
+		argc -= n;
+	}
+	return argc;
 }
 
 int main(int argc, char **argv)
@@ -59,6 +83,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	argc = take_config_option(&cli, argc, argv, i + 1);
 	if (cli_wants_help(cmd, argc - i, argv + i))
 		return EXIT_OK;
 	rc = cmd->run(&cli, argc - i, argv + i);

@@ -222,6 +222,7 @@ static const struct conf_key keys[] = {
 	    "local SIP address (default port 5061 with SIP_TRANSPORT=tls)"),
 	INT("SIP_REGISTER_EXPIRES", sip_register_expires, "600", 30, 86400,
 	    "registration lifetime in seconds"),
+	INT("SIP_KEEPALIVE_INTERVAL", sip_keepalive_interval, "30", 0, 3600, "seconds between OPTIONS probes to SIP_SERVER while registered (2 unanswered = registration lost); 0 = off"),
 	STR("SIP_ALLOW_FROM", sip_allow_from, "", check_cidrs,
 	    "CIDR list allowed to send INVITE directly; empty = anyone"),
 	ENUM("SRTP", srtp, "optional", srtp_modes, "off, optional or required"),

@@ -24,6 +24,7 @@ struct conf {
 	int sip_transport;
 	char *sip_tls_ca, *sip_listen;
 	int sip_register_expires;
+	int sip_keepalive_interval;
 	char *sip_allow_from;
 	int srtp;
 	char *rtp_ports;

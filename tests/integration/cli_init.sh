@@ -62,8 +62,8 @@ expect_eq "$rc" 0 "check passes on a fresh init"
 expect_contains "$out" "PASS  .env file" ".env permissions pass"
 expect_contains "$out" "PASS  SECRET_KEY" "SECRET_KEY passes"
 chmod 644 "$D/.env"
-out=$("$CALLBOT" --config "$D/.env" check 2>&1); rc=$?
-expect_eq "$rc" 1 "check exits 1 on FAIL"
+out=$(cd / && "$CALLBOT" check --config "$D/.env" 2>&1); rc=$?
+expect_eq "$rc" 1 "check exits 1 on FAIL (--config after the command)"
 expect_contains "$out" "FAIL  .env file" "0644 .env fails"
 expect_contains "$out" "chmod 600" "the failure says how to fix it"
 chmod 600 "$D/.env"
