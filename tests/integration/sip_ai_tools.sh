@@ -123,7 +123,7 @@ PYEOF
 log "call 2 turns: $(echo "$turns" | tr '\n' '/')"
 echo "$turns" | grep -Fxq 'tool|transfer({}) -> ok: the caller is transferred after your reply' ||
 	die "no role='tool' turn for the transfer tool call"
-echo "$turns" | grep -Fxq 'tool|transfer to TRANSFER_TARGET: accepted (200)' ||
+echo "$turns" | grep -Fxq 'tool|transfer to 200: accepted (200)' ||
 	die "no tool turn for the accepted transfer"
 [ "$(sql "SELECT count(*) FROM audit_log WHERE action='tool_call' AND details LIKE 'transfer: ok%'")" = 1 ] ||
 	die "no audit row for the transfer tool call"
