@@ -256,6 +256,19 @@ static void rx_frame(struct rtpstream *rs, int16_t pcm[MEDIA_FRAME])
 	memset(pcm, 0, MEDIA_FRAME * sizeof(*pcm));
 }
 
+/* Encrypts (SRTP) and sends the packet in mb (from its start to mb->end). */
+static void send_packet(struct rtpstream *rs, struct mbuf *mb)
+{
+	mb->pos = 0;
+	if (rs->srtp_tx && srtp_encrypt(rs->srtp_tx, mb))
+		return;
+	mb->pos = 0;
+	if (!udp_send(rs->us, &rs->raddr, mb)) {
+		rs->st.tx_packets++;
+		rs->first_sent = true;
+	}
+}
+
 static void tx_frame(struct rtpstream *rs, const int16_t pcm[MEDIA_FRAME])
 {
 	struct rtp_header hdr;
@@ -278,14 +291,7 @@ static void tx_frame(struct rtpstream *rs, const int16_t pcm[MEDIA_FRAME])
 	g711_encode(rs->tx_pt, pcm, payload, MEDIA_FRAME);
 	mb->pos += MEDIA_FRAME;
 	mb->end = mb->pos;
-	mb->pos = 0;
-	if (rs->srtp_tx && srtp_encrypt(rs->srtp_tx, mb))
-		return;
-	mb->pos = 0;
-	if (!udp_send(rs->us, &rs->raddr, mb)) {
-		rs->st.tx_packets++;
-		rs->first_sent = true;
-	}
+	send_packet(rs, mb);
 }
 
 bool rtpstream_can_send_events(const struct rtpstream *rs)
@@ -333,14 +339,7 @@ static void tx_event(struct rtpstream *rs, int code, bool end, uint16_t duration
 	    mbuf_write_u8(mb, (uint8_t)((end ? 0x80 : 0) | 10)) ||
 	    mbuf_write_u16(mb, htons(duration)))
 		return;
-	mb->pos = 0;
-	if (rs->srtp_tx && srtp_encrypt(rs->srtp_tx, mb))
-		return;
-	mb->pos = 0;
-	if (!udp_send(rs->us, &rs->raddr, mb)) {
-		rs->st.tx_packets++;
-		rs->first_sent = true;
-	}
+	send_packet(rs, mb);
 }
 
 /* Sends this tick's part of the current digit instead of audio; false when none is due
