@@ -26,6 +26,9 @@
 #define RETRY_MAX_MS 5000
 /* EIO this often while the database answers reads: the job itself is the problem. */
 #define POISON_TRIES 5
+/* A write waiting this long for the database counts as an outage (PostgreSQL's
+ * reconnect holds one attempt for up to 30 s). */
+#define STALL_MS 2000
 #define SPOOL_MAGIC "CBSPOOL1"
 #define REC_MAGIC 0x31524243u /* "CBR1" */
 #define REC_MAX_LEN (16u << 20)
@@ -33,6 +36,7 @@
 /* Process-wide, for /metrics. */
 static atomic_uint_fast64_t m_depth, m_spool_depth, m_failures, m_spooled, m_dropped;
 static atomic_int m_outages;
+static _Atomic int64_t m_attempt_since; /* monotonic ms; 0: no attempt running */
 
 struct callrow {
 	_Atomic int64_t id; /* 0 until the insert succeeded */
@@ -84,10 +88,12 @@ struct callstore {
 	size_t map_n, map_cap;
 	int replay_tries;
 
-	bool outage;        /* writer only */
+	int64_t attempt_since; /* under lock: the running attempt's start, or 0 */
+	int64_t attempt_began; /* under lock: the latest attempt's start */
+	bool outage;        /* under lock, as the rest */
 	int64_t outage_since;
 	uint64_t outage_done, outage_via_spool;
-	bool drop_logged;   /* under lock */
+	bool drop_logged;
 };
 
 struct rec_head {
@@ -526,8 +532,8 @@ static int replay_one(struct callstore *cw)
 	atomic_fetch_sub(&m_spool_depth, 1);
 	if (--cw->spool_n == 0)
 		spool_reset(cw);
-	pthread_mutex_unlock(&cw->lock);
 	cw->outage_via_spool++;
+	pthread_mutex_unlock(&cw->lock);
 	return 0;
 }
 
@@ -644,42 +650,53 @@ static void spool_at_stop(struct callstore *cw)
 
 /* The writer */
 
-static void outage_begin(struct callstore *cw, int err)
+/* Under lock: the first failed (or too long) attempt starts an outage; one log line. */
+static void outage_begin(struct callstore *cw, const char *why)
 {
 	if (cw->outage)
 		return;
 	cw->outage = true;
-	cw->outage_since = time_mono_ms();
+	cw->outage_since = cw->attempt_began ? cw->attempt_began : time_mono_ms();
 	cw->outage_done = cw->outage_via_spool = 0;
 	atomic_fetch_add(&m_outages, 1);
-	pthread_mutex_lock(&cw->lock);
 	log_warn("calls: the database is unavailable (%s): call-row writes wait in memory (%zu "
-		 "now, at most %zu), then in %s", strerror(err), cw->queued, cw->queue_max,
+		 "now, at most %zu), then in %s", why, cw->queued, cw->queue_max,
 		 cw->spool_path ? cw->spool_path : "nothing (no spool: further ones are dropped)");
+}
+
+static bool stalled(const struct callstore *cw, int64_t now)
+{
+	return cw->attempt_since && now - cw->attempt_since > STALL_MS;
+}
+
+/* Around each attempt of the writer. */
+static void attempt_mark(struct callstore *cw, bool running)
+{
+	int64_t now = running ? time_mono_ms() : 0;
+
+	pthread_mutex_lock(&cw->lock);
+	cw->attempt_since = now;
+	if (running)
+		cw->attempt_began = now;
 	pthread_mutex_unlock(&cw->lock);
+	atomic_store(&m_attempt_since, now);
 }
 
 /* Called after each write done; logs once everything that waited is written. */
 static void outage_check_end(struct callstore *cw)
 {
-	bool empty;
-
-	if (!cw->outage)
-		return;
-	cw->outage_done++;
 	pthread_mutex_lock(&cw->lock);
-	empty = !cw->head && !cw->spool_n;
-	if (empty)
+	if (cw->outage && ++cw->outage_done && !cw->head && !cw->spool_n) {
+		log_info("calls: the database is back: %llu call-row writes that waited are "
+			 "written, in order (%llu through the spool), %.1f s after the outage began",
+			 (unsigned long long)cw->outage_done,
+			 (unsigned long long)cw->outage_via_spool,
+			 (double)(time_mono_ms() - cw->outage_since) / 1000.0);
+		cw->outage = false;
 		cw->drop_logged = false;
+		atomic_fetch_sub(&m_outages, 1);
+	}
 	pthread_mutex_unlock(&cw->lock);
-	if (!empty)
-		return;
-	log_info("calls: the database is back: %llu call-row writes that waited are written, in "
-		 "order (%llu through the spool), %.1f s after the first failure",
-		 (unsigned long long)cw->outage_done, (unsigned long long)cw->outage_via_spool,
-		 (double)(time_mono_ms() - cw->outage_since) / 1000.0);
-	cw->outage = false;
-	atomic_fetch_sub(&m_outages, 1);
 }
 
 /* Waits before the next try; false when stopping (the rest then goes to the spool). */
@@ -689,13 +706,13 @@ static bool retry_wait(struct callstore *cw, int err, int tries)
 	struct timespec until;
 	bool stop;
 
-	outage_begin(cw, err);
 	for (int i = 1; i < tries && ms < RETRY_MAX_MS; i++)
 		ms *= 2;
 	if (ms > RETRY_MAX_MS)
 		ms = RETRY_MAX_MS;
 	until = time_deadline_ms(ms);
 	pthread_mutex_lock(&cw->lock);
+	outage_begin(cw, strerror(err));
 	if (!cw->stop)
 		pthread_cond_timedwait(&cw->cond, &cw->lock, &until);
 	stop = cw->stop;
@@ -720,7 +737,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&cw->lock);
 		if (!j && !replay)
 			break; /* stopping, nothing left */
+		attempt_mark(cw, true);
 		err = j ? run_job(cw, j) : replay_one(cw);
+		attempt_mark(cw, false);
 		if (err) {
 			if (!retry_wait(cw, err, j ? j->tries : cw->replay_tries)) {
 				spool_at_stop(cw);
@@ -813,6 +832,8 @@ void callstore_stop(struct callstore *cw)
 static void submit(struct callstore *cw, struct job *j)
 {
 	pthread_mutex_lock(&cw->lock);
+	if (stalled(cw, time_mono_ms()))
+		outage_begin(cw, "no answer for 2 s");
 	if (cw->spool_n || cw->queued >= cw->queue_max) {
 		spill(cw, j);
 	} else {
@@ -917,10 +938,13 @@ void callstore_update(struct callstore *cw, struct callrow *row, const struct st
 
 void callstore_metrics(struct callstore_metrics *out)
 {
+	int64_t since = atomic_load(&m_attempt_since);
+
 	out->queue_depth = atomic_load(&m_depth);
 	out->spool_depth = atomic_load(&m_spool_depth);
 	out->write_failures = atomic_load(&m_failures);
 	out->spooled = atomic_load(&m_spooled);
 	out->dropped = atomic_load(&m_dropped);
-	out->outage = atomic_load(&m_outages) > 0;
+	out->outage = atomic_load(&m_outages) > 0 ||
+		      (since && time_mono_ms() - since > STALL_MS);
 }
