@@ -88,6 +88,8 @@ static void prompt_event(void *carg, const struct media_event *ev)
 	case MEDIA_EV_HANGUP:
 		free(pc);
 		break;
+	default:
+		break;
 	}
 }
 

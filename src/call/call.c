@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-mediachan_hangup_h *callsvc_media_hangup_handler(void);
 
 void call_set_state(struct call *call, const char *state)
 {
@@ -27,6 +26,7 @@ void call_destructor(void *arg)
 	tmr_cancel(&call->tmr_se);
 	tmr_cancel(&call->tmr_free);
 	tmr_cancel(&call->tmr_ring);
+	call_transfer_cancel(call);
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
 	mem_deref(call->rtp);
@@ -67,6 +67,7 @@ void call_end(struct call *call, const char *status, const char *reason)
 	tmr_cancel(&call->tmr_max);
 	tmr_cancel(&call->tmr_se);
 	tmr_cancel(&call->tmr_ring);
+	call_transfer_cancel(call);
 	if (call->mc) {
 		mediachan_close(call->mc, reason);
 		call->mc = NULL;
@@ -119,12 +120,36 @@ void call_hangup(struct call *call, const char *status, const char *reason)
 	call_end(call, status, reason);
 }
 
+/* RTP_TIMEOUT: a caller that vanished without BYE (network gone, phone crashed) stops
+ * sending RTP; end the call rather than keep a line and a pipeline busy. */
+static void check_rtp_timeout(struct call *call)
+{
+	int64_t now = time_mono_ms(), limit = (int64_t)call->cs->conf->rtp_timeout * 1000;
+	struct rtpstream_stats st;
+
+	if (!limit || now - call->rtp_checked_ms < 1000)
+		return;
+	call->rtp_checked_ms = now;
+	rtpstream_stats(call->rtp, &st);
+	if (st.rx_packets != call->rtp_rx_last || call->held || !call->rtp_seen_ms) {
+		call->rtp_rx_last = st.rx_packets;
+		call->rtp_seen_ms = now;
+		return;
+	}
+	if (now - call->rtp_seen_ms >= limit) {
+		log_info("call %llu: no RTP from the caller for %d s (RTP_TIMEOUT): hanging up",
+			 (unsigned long long)call->id, call->cs->conf->rtp_timeout);
+		call_hangup(call, "completed", "rtp_timeout");
+	}
+}
+
 void call_tick(struct call *call, unsigned ticks)
 {
 	if (call->ended || !call->answered || !call->rtp)
 		return;
 	for (unsigned i = 0; i < ticks; i++)
 		rtpstream_tick(call->rtp);
+	check_rtp_timeout(call);
 }
 
 /* ---------- SDP ---------- */
@@ -195,6 +220,22 @@ static bool srtp_acceptable(struct callsvc *cs, const struct sdpchk_info *info,
 
 /* Validates body (an offer, or an answer to our offer), applies it with
  * libre's sdp module and reconfigures the RTP stream. */
+/* A re-INVITE put the call on hold (sendonly/inactive) or took it off: the pipeline
+ * pauses, and no RTP is expected meanwhile. */
+static void set_hold(struct call *call, bool held)
+{
+	struct media_event ev = { .type = held ? MEDIA_EV_HOLD : MEDIA_EV_RESUME };
+
+	if (call->held == held)
+		return;
+	call->held = held;
+	if (!call->transferring)
+		call_set_state(call, held ? "held" : "active");
+	call->rtp_seen_ms = time_mono_ms();
+	if (call->mc)
+		mediachan_push_event(call->mc, &ev);
+}
+
 int call_negotiate(struct call *call, const struct sip_msg *msg, const char *body, size_t len,
 		     bool offer, struct negotiation *neg)
 {
@@ -272,7 +313,7 @@ int call_negotiate(struct call *call, const struct sip_msg *msg, const char *bod
 	dir = sdp_media_dir(call->sdpm);
 	rtpstream_set_send(call->rtp, (dir & SDP_SENDONLY) != 0);
 	if (call->answered)
-		call_set_state(call, dir == SDP_SENDRECV ? "active" : "held");
+		set_hold(call, dir != SDP_SENDRECV);
 	log_info("call %llu: media %s %s %s%s%s", (unsigned long long)call->id, SA_TEXT(raddr),
 		 codec->name, info.savp ? "SRTP " : "", sdp_dir_name(dir),
 		 telev ? " +telephone-event" : "");
@@ -464,7 +505,7 @@ void call_start_media(struct call *call)
 
 	/* The channel keeps the row alive for turns stored after the call ended. */
 	callstore_row_hold(call->row);
-	err = mediachan_alloc(&call->mc, cs->mw, &ci, callsvc_media_hangup_handler(), cs);
+	err = mediachan_alloc(&call->mc, cs->mw, &ci, callsvc_media_control_handler(), cs);
 	if (err) {
 		callstore_row_release(cs->rows, call->row);
 		log_error("call %llu: no media channel: %s", (unsigned long long)call->id,
@@ -579,6 +620,23 @@ static void reject(struct callsvc *cs, const struct sip_msg *msg, uint16_t scode
 	(void)sip_treply(NULL, cs->sip, msg, scode, reason);
 }
 
+/* Where the call came from (the Contact's host[:port], else the packet's source): an
+ * extension to transfer to is dialled there when there is no registrar. */
+static void remember_peer(struct call *call, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+
+	if (h && !sip_addr_decode(&addr, &h->val) && addr.uri.host.l)
+		re_snprintf(call->peer, sizeof(call->peer), "%s%r%s", addr.uri.af == AF_INET6 ?
+			    "[" : "", &addr.uri.host, addr.uri.af == AF_INET6 ? "]" : "");
+	else
+		sa_ntop(&msg->src, call->peer, sizeof(call->peer));
+	if (h && addr.uri.port)
+		re_snprintf(call->peer + strlen(call->peer), sizeof(call->peer) - strlen(call->peer),
+			    ":%u", addr.uri.port);
+}
+
 void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 {
 	const struct conf *c = cs->conf;
@@ -614,6 +672,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 	call->id = ++cs->next_id;
 	call->started_ms = time_now_ms();
 	call_set_state(call, "ringing");
+	remember_peer(call, msg);
 	if (!session_timer(call, msg))
 		goto fail_quiet;
 

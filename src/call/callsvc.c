@@ -30,11 +30,15 @@ const char *sa_text(const struct sa *sa, char *buf, size_t size)
 /* ---------- commands from other threads ---------- */
 
 static void post(struct callsvc *cs, enum cmd_type type, uint64_t call_id,
-		 struct dial_req *rq)
+		 struct dial_req *rq, const char *arg)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
 	bool first;
 
+	if (c && arg && !(c->arg = strdup(arg))) {
+		free(c);
+		c = NULL;
+	}
 	if (!c) {
 		log_error("sip: out of memory posting a command to the loop");
 		dial_req_free(rq);
@@ -60,6 +64,26 @@ static void post(struct callsvc *cs, enum cmd_type type, uint64_t call_id,
 
 static void stop_now(struct callsvc *cs);
 
+/* A request of the pipeline for one call (the call may have ended meanwhile). */
+static void run_call_cmd(struct callsvc *cs, const struct cmd *c)
+{
+	struct call *call = call_find(cs, c->call_id);
+
+	if (!call)
+		return;
+	switch (c->type) {
+	case CMD_TRANSFER:
+		call_transfer(call, c->arg);
+		break;
+	case CMD_DTMF:
+		call_send_dtmf(call, c->arg);
+		break;
+	default:
+		call_hangup(call, "completed", "bot_hangup");
+		break;
+	}
+}
+
 static void drain_cmds(struct callsvc *cs)
 {
 	struct cmd *c;
@@ -78,11 +102,9 @@ static void drain_cmds(struct callsvc *cs)
 		} else if (c->type == CMD_DIAL) {
 			call_outgoing(cs, c->dial);
 		} else {
-			struct call *call = call_find(cs, c->call_id);
-
-			if (call)
-				call_hangup(call, "completed", "bot_hangup");
+			run_call_cmd(cs, c);
 		}
+		free(c->arg);
 		free(c);
 		c = next;
 	}
@@ -95,14 +117,20 @@ static void mq_handler(int id, void *data, void *arg)
 	drain_cmds(arg);
 }
 
-static void media_hangup(uint64_t call_id, void *arg)
+static void media_control(uint64_t call_id, enum media_ctl ctl, const char *arg, void *harg)
 {
-	post(arg, CMD_HANGUP, call_id, NULL);
+	static const enum cmd_type type[] = {
+		[MEDIA_CTL_HANGUP] = CMD_HANGUP,
+		[MEDIA_CTL_TRANSFER] = CMD_TRANSFER,
+		[MEDIA_CTL_DTMF] = CMD_DTMF,
+	};
+
+	post(harg, type[ctl], call_id, NULL, arg);
 }
 
 void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq)
 {
-	post(cs, CMD_DIAL, 0, rq);
+	post(cs, CMD_DIAL, 0, rq, NULL);
 }
 
 /* ---------- media clock ---------- */
@@ -237,6 +265,20 @@ static bool method_is(const struct sip_msg *msg, const char *m)
 	return !pl_strcmp(&msg->met, m);
 }
 
+/* An in-dialog NOTIFY belongs to a transfer's refer subscription (transfer.c). */
+static void route_notify(struct callsvc *cs, const struct sip_msg *msg)
+{
+	for (struct le *le = cs->calls.head; le; le = le->next) {
+		struct call *call = le->data;
+
+		if (call->sess && sip_dialog_cmp(sipsess_dialog(call->sess), msg)) {
+			call_transfer_notify(call, msg);
+			return;
+		}
+	}
+	(void)sip_reply(cs->sip, msg, 481, "Call/Transaction Does Not Exist");
+}
+
 /*
  * First listener on every request (registered before sipsess's): libre 1.1.0
  * acts on requests missing mandatory headers, so we check them here and
@@ -268,6 +310,10 @@ static bool request_screen(const struct sip_msg *msg, void *arg)
 	    method_is(msg, "PRACK") || (method_is(msg, "NOTIFY") && !pl_isset(&msg->to.tag))) {
 		(void)sip_replyf(cs->sip, msg, 405, "Method Not Allowed",
 				 SIP_ALLOW_HDR "Content-Length: 0\r\n\r\n");
+		return true;
+	}
+	if (method_is(msg, "NOTIFY")) {
+		route_notify(cs, msg);
 		return true;
 	}
 	return false; /* in-dialog requests, ACK, BYE, CANCEL: sipsess and libre */
@@ -709,15 +755,14 @@ void callsvc_stop(struct callsvc *cs)
 {
 	if (!cs)
 		return;
-	post(cs, CMD_STOP, 0, NULL);
+	post(cs, CMD_STOP, 0, NULL, NULL);
 	pthread_join(cs->thread, NULL);
 	callsvc_free(cs);
 	log_info("sip: stopped");
 }
 
-/* Used by call.c to route a media hang-up request to the loop. */
-mediachan_hangup_h *callsvc_media_hangup_handler(void);
-mediachan_hangup_h *callsvc_media_hangup_handler(void)
+/* Used by call.c to route the pipeline's requests to the loop. */
+mediachan_ctl_h *callsvc_media_control_handler(void)
 {
-	return media_hangup;
+	return media_control;
 }

@@ -28,7 +28,7 @@
 
 #define CALL_DIAL_RING_S 60     /* default: unanswered outbound calls are cancelled */
 
-enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL };
+enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL, CMD_TRANSFER, CMD_DTMF };
 
 struct dial_req; /* outgoing.c: a copy of callsvc_dial()'s parameters */
 
@@ -37,6 +37,7 @@ struct cmd {
 	enum cmd_type type;
 	uint64_t call_id;
 	struct dial_req *dial; /* CMD_DIAL */
+	char *arg;             /* CMD_TRANSFER: target, CMD_DTMF: digits */
 };
 
 struct callsvc {
@@ -114,6 +115,16 @@ struct call {
 	uint32_t session_expires;
 	bool se_active;
 	int64_t started_ms;
+	bool held;              /* re-INVITE sendonly/inactive */
+	uint64_t rtp_rx_last;   /* RTP_TIMEOUT bookkeeping */
+	int64_t rtp_seen_ms, rtp_checked_ms;
+
+	/* transfer (transfer.c) */
+	struct sip_request *refer_req;
+	struct tmr tmr_refer;
+	char refer_to[256];
+	char peer[128];         /* host[:port] the call came from (transfer.c) */
+	bool transferring;
 
 	/* outgoing calls (outgoing.c) */
 	bool outbound;
@@ -158,7 +169,15 @@ void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq);
 const char *sa_text(const struct sa *sa, char *buf, size_t size);
 #define SA_TEXT(sa) sa_text((sa), (char[64]){ 0 }, 64)
 
+/* transfer.c: blind transfer with REFER (RFC 3515); target NULL/"" = TRANSFER_TARGET. */
+void call_transfer(struct call *call, const char *target);
+void call_transfer_notify(struct call *call, const struct sip_msg *msg);
+void call_transfer_cancel(struct call *call);
+/* dtmf.c */
+void call_send_dtmf(struct call *call, const char *digits);
+
 /* callsvc.c */
+mediachan_ctl_h *callsvc_media_control_handler(void);
 void callsvc_snapshot(struct callsvc *cs);
 int callsvc_local_ip(const struct callsvc *cs, const struct sa *peer, struct sa *out);
 

@@ -163,6 +163,15 @@ static int check_rates(const char *v, const char **why)
 	return 0;
 }
 
+static int check_transfer_target(const char *v, const char **why)
+{
+	if (strpbrk(v, "<>\" \t\r\n")) {
+		*why = "expected a SIP URI (sip:200@pbx.example.com) or an extension (200)";
+		return EINVAL;
+	}
+	return 0;
+}
+
 static int check_language(const char *v, const char **why)
 {
 	size_t i = 0;
@@ -219,6 +228,8 @@ static const struct conf_key keys[] = {
 	STR("RTP_PORTS", rtp_ports, "10000-20000", check_port_range, "local RTP port range"),
 	INT("MAX_CALLS", max_calls, "16", 1, 100000, "concurrent calls; above it 486 Busy Here"),
 	INT("MAX_CALL_SECONDS", max_call_seconds, "600", 10, 86400, "hard limit per call"),
+	INT("RTP_TIMEOUT", rtp_timeout, "60", 0, 3600,
+	    "seconds without caller RTP before the call is ended (0 = never; not while on hold)"),
 	ENUM("BOT_MODE", bot_mode, "ai", bot_modes, "ai, echo or prompt"),
 	STR("GREETING", greeting, "Hello, this is callbot. How can I help you?", NULL,
 	    "spoken after answering"),
@@ -230,9 +241,9 @@ static const struct conf_key keys[] = {
 	BOOL("BARGE_IN", barge_in, "on", "caller speech stops bot playback"),
 	INT("BARGE_IN_MIN_MS", barge_in_min_ms, "250", 0, 5000,
 	    "speech shorter than this does not interrupt"),
-	BOOL("AEC", aec, "on", "cancel the bot's own echo (accepted; not applied yet: see docs/speech.md)"),
-	STR("TRANSFER_TARGET", transfer_target, "", NULL,
-	    "SIP URI or extension for transfers (accepted; transfers are not made yet)"),
+	BOOL("AEC", aec, "on", "cancel the bot's own echo from the received audio"),
+	STR("TRANSFER_TARGET", transfer_target, "", check_transfer_target,
+	    "SIP URI or extension for transfers to a person (SIP REFER)"),
 	STR("OUTBOUND_ALLOW", outbound_allow, "", NULL, "patterns outbound calls may dial"),
 	PATH("TOOLS_FILE", tools_file, "", "JSON file declaring webhook tools (accepted; not used yet)"),
 	ENUM("STT_BACKEND", stt_backend, "pocketsphinx", stt_backends, "pocketsphinx or http"),

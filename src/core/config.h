@@ -27,7 +27,7 @@ struct conf {
 	char *sip_allow_from;
 	int srtp;
 	char *rtp_ports;
-	int max_calls, max_call_seconds;
+	int max_calls, max_call_seconds, rtp_timeout;
 	/* Dialogue */
 	int bot_mode;
 	char *greeting, *system_prompt, *language;

@@ -30,6 +30,7 @@ enum llm_action { LLM_ACT_NONE, LLM_ACT_HANGUP, LLM_ACT_TRANSFER };
 struct llm_reply {
 	char *text;             /* the whole reply, malloc'd (NULL on failure) */
 	enum llm_action action; /* what the dialogue asks for after speaking */
+	char target[256];       /* LLM_ACT_TRANSFER: where to ("" = TRANSFER_TARGET) */
 	int err;                /* 0, or ETIMEDOUT, ECONNREFUSED, EPROTO, ECANCELED, ... */
 	char why[160];          /* for the log when err != 0; never spoken */
 	int attempts;

@@ -15,7 +15,7 @@ enum item_kind { ITEM_START, ITEM_AUDIO, ITEM_EVENT };
 struct item {
 	enum item_kind kind;
 	struct media_event ev;
-	char reason[32];
+	char reason[48];
 	int16_t pcm[MEDIA_FRAME];
 };
 
@@ -41,8 +41,8 @@ struct mediachan {
 	/* call identity (immutable) */
 	struct media_call_info ci;
 	char caller[128], callee[128], sip_call_id[256];
-	mediachan_hangup_h *hh;
-	void *hharg;
+	mediachan_ctl_h *ctlh;
+	void *ctlarg;
 };
 
 struct mediaworker {
@@ -106,10 +106,9 @@ static void drain(struct mediaworker *w, struct mediachan *mc)
 				mc->h.audio(mc->carg, it.pcm, MEDIA_FRAME);
 			break;
 		case ITEM_EVENT:
-			if (it.ev.type == MEDIA_EV_HANGUP) {
-				it.ev.reason = it.reason;
+			it.ev.reason = it.reason;
+			if (it.ev.type == MEDIA_EV_HANGUP)
 				mc->ended = true;
-			}
 			if (mc->carg && mc->h.event)
 				mc->h.event(mc->carg, &it.ev);
 			break;
@@ -242,7 +241,7 @@ static void push(struct mediachan *mc, const struct item *it)
 }
 
 int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
-		    const struct media_call_info *ci, mediachan_hangup_h *hh, void *harg)
+		    const struct media_call_info *ci, mediachan_ctl_h *ctlh, void *harg)
 {
 	struct mediachan *mc = calloc(1, sizeof(*mc));
 	struct item *it;
@@ -267,8 +266,8 @@ int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
 	mc->ci.record = ci->record;
 	mc->ci.record_release = ci->record_release;
 	mc->ci.record_arg = ci->record_arg;
-	mc->hh = hh;
-	mc->hharg = harg;
+	mc->ctlh = ctlh;
+	mc->ctlarg = harg;
 	it->kind = ITEM_START;
 	push(mc, it);
 	free(it);
@@ -338,7 +337,7 @@ static void push_event_locked_wake(struct mediachan *mc, const struct media_even
 
 void mediachan_push_event(struct mediachan *mc, const struct media_event *ev)
 {
-	push_event_locked_wake(mc, ev, NULL, false);
+	push_event_locked_wake(mc, ev, ev->reason, false);
 }
 
 void mediachan_close(struct mediachan *mc, const char *reason)
@@ -443,16 +442,32 @@ size_t mediachan_pull(struct mediachan *mc, int16_t pcm[MEDIA_FRAME])
 	return n;
 }
 
-void mediachan_hangup(struct mediachan *mc)
+/* After the HANGUP event the call service may be gone: nothing to ask then. */
+static void control(struct mediachan *mc, enum media_ctl ctl, const char *arg)
 {
 	bool closed;
 
-	if (!mc || !mc->hh)
+	if (!mc || !mc->ctlh)
 		return;
 	pthread_mutex_lock(&mc->lock);
 	closed = mc->closed;
 	pthread_mutex_unlock(&mc->lock);
-	/* After the HANGUP event the call service may be gone: nothing to ask. */
 	if (!closed)
-		mc->hh(mc->ci.call_id, mc->hharg);
+		mc->ctlh(mc->ci.call_id, ctl, arg, mc->ctlarg);
+}
+
+void mediachan_hangup(struct mediachan *mc)
+{
+	control(mc, MEDIA_CTL_HANGUP, NULL);
+}
+
+void mediachan_transfer(struct mediachan *mc, const char *target)
+{
+	control(mc, MEDIA_CTL_TRANSFER, target ? target : "");
+}
+
+void mediachan_send_dtmf(struct mediachan *mc, const char *digits)
+{
+	if (digits && *digits)
+		control(mc, MEDIA_CTL_DTMF, digits);
 }

@@ -15,6 +15,9 @@ struct mediachan;
 enum media_event_type {
 	MEDIA_EV_DTMF,          /* a DTMF digit (RFC 4733), reported at its end */
 	MEDIA_EV_PLAYBACK_DONE, /* the play queue ran empty after playing something */
+	MEDIA_EV_HOLD,          /* the caller put the call on hold (re-INVITE sendonly/inactive) */
+	MEDIA_EV_RESUME,        /* ... and took it off hold */
+	MEDIA_EV_TRANSFER,      /* outcome of mediachan_transfer(): ok, status, reason */
 	MEDIA_EV_HANGUP,        /* the call ended; the last callback for this call */
 };
 
@@ -22,7 +25,10 @@ struct media_event {
 	enum media_event_type type;
 	char digit;          /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
 	unsigned duration_ms; /* DTMF */
-	const char *reason;  /* HANGUP: "caller_bye", "bot_hangup", "max_duration", ... */
+	const char *reason;  /* HANGUP: "caller_bye", "bot_hangup", "max_duration", ...;
+			      * TRANSFER: what happened ("accepted", "refused", "timeout", ...) */
+	bool ok;             /* TRANSFER: the far end took the call */
+	unsigned status;     /* TRANSFER: the SIP status that decided it (0 if none) */
 };
 
 /* What the pipeline learns about a call when it starts. */
@@ -70,13 +76,24 @@ void mediachan_flush(struct mediachan *mc);
 size_t mediachan_queued(struct mediachan *mc);
 /* Asks the loop to end the call (BYE). A HANGUP event follows. */
 void mediachan_hangup(struct mediachan *mc);
+/* Asks the loop for a blind transfer (SIP REFER) to target, a SIP URI or an extension
+ * (NULL or "" = TRANSFER_TARGET). A TRANSFER event reports the outcome; on success the
+ * call then ends (HANGUP "transferred"). */
+void mediachan_transfer(struct mediachan *mc, const char *target);
+/* Sends DTMF digits (0-9 * # A-D) to the far end: RFC 4733 events when negotiated,
+ * in-band tones otherwise. Other characters are ignored. */
+void mediachan_send_dtmf(struct mediachan *mc, const char *digits);
 /* Keep mc beyond the HANGUP event. */
 struct mediachan *mediachan_ref(struct mediachan *mc);
 void mediachan_unref(struct mediachan *mc);
 
 /* --- Internal: used by the call service (loop and worker) --- */
 
-typedef void (mediachan_hangup_h)(uint64_t call_id, void *arg);
+/* Requests from the pipeline to the call layer (any thread; the call layer posts them
+ * to its loop). arg is the target (TRANSFER), the digits (DTMF) or NULL (HANGUP). */
+enum media_ctl { MEDIA_CTL_HANGUP, MEDIA_CTL_TRANSFER, MEDIA_CTL_DTMF };
+typedef void (mediachan_ctl_h)(uint64_t call_id, enum media_ctl ctl, const char *arg,
+			       void *harg);
 struct mediaworker;
 
 int mediaworker_start(struct mediaworker **out, const struct media_handler *h);
@@ -86,7 +103,7 @@ void mediaworker_set_handler(struct mediaworker *w, const struct media_handler *
 
 /* The loop owns the returned reference. */
 int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
-		    const struct media_call_info *ci, mediachan_hangup_h *hh, void *harg);
+		    const struct media_call_info *ci, mediachan_ctl_h *ctlh, void *harg);
 /* Loop: one frame of received audio / an event for the worker side. */
 void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME]);
 void mediachan_push_event(struct mediachan *mc, const struct media_event *ev);

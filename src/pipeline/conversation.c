@@ -7,6 +7,7 @@
 #include "core/util.h"
 #include "llm/llm.h"
 #include "llm/rules.h"
+#include "pipeline/dialogue.h"
 #include "pipeline/sentence.h"
 #include "pipeline/vad.h"
 #include "stt/stt.h"
@@ -24,6 +25,10 @@
 #define HISTORY_MAX 24      /* messages kept for the LLM (12 exchanges) */
 #define PHRASES_MAX 512
 #define DRAIN_MAX_MS 30000  /* longest wait for the last words before hanging up */
+#define TRANSFER_WAIT_MS 70000 /* the call layer reports within 60 s (transfer.c) */
+
+static const char transfer_failed_text[] =
+	"I'm sorry, I could not connect you right now. Is there anything else I can do for you?";
 
 struct pipeline {
 	struct pipeline_deps d;
@@ -47,6 +52,7 @@ struct conv {
 	struct stt_stream *utt;
 	int64_t utt_start_ms;
 	bool barged;
+	bool held;              /* on hold: the far end's audio (music) is not listened to */
 
 	/* hand-over to the conversation thread */
 	pthread_mutex_t lock;
@@ -59,6 +65,9 @@ struct conv {
 	volatile bool cancel;   /* the same, for TTS polling */
 	atomic_bool busy;       /* a turn is being answered */
 	int refs;
+	/* transfer outcome (media worker -> conversation thread) */
+	bool xfer_waiting, xfer_done, xfer_ok;
+	char xfer_what[64];
 
 	/* conversation thread only */
 	char *greeting, *system_prompt, *consent_notice; /* this call's texts */
@@ -382,6 +391,57 @@ static void greet(struct conv *c)
 	atomic_store(&c->busy, false);
 }
 
+/* Hands the caller to a person (SIP REFER). If the PBX refuses or the target fails, the
+ * bot says so and the conversation goes on. Either way a role='tool' turn records it. */
+static void transfer(struct conv *c, const char *target)
+{
+	struct timespec deadline;
+	char text[400];
+	bool done, ok;
+
+	if (!target || !*target)
+		target = c->p->d.conf->transfer_target;
+	wait_playback(c);
+	if (c->stop)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->xfer_waiting = true;
+	c->xfer_done = false;
+	pthread_mutex_unlock(&c->lock);
+	log_info("call %llu: transferring to %s", (unsigned long long)c->call_id,
+		 target && *target ? target : "(no TRANSFER_TARGET)");
+	mediachan_transfer(c->mc, target);
+	deadline = time_deadline_ms(TRANSFER_WAIT_MS);
+	pthread_mutex_lock(&c->lock);
+	while (!c->xfer_done && !c->stop)
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT)
+			break;
+	done = c->xfer_done;
+	ok = c->xfer_ok;
+	c->xfer_waiting = false;
+	snprintf(text, sizeof(text), "transfer to %s: %s", target && *target ? target : "nobody",
+		 done ? c->xfer_what : c->stop ? "call ended" : "no answer from the call layer");
+	pthread_mutex_unlock(&c->lock);
+	save_turn(c, "tool", text, time_now_ms(), -1, -1, -1, -1);
+	if (!ok && !c->stop) {
+		speak(c, transfer_failed_text);
+		save_turn(c, "bot", transfer_failed_text, time_now_ms(), -1, -1, -1, -1);
+		remember(c, LLM_ASSISTANT, transfer_failed_text);
+	}
+}
+
+static void hook_tool_turn(void *arg, const char *text)
+{
+	save_turn(arg, "tool", text, time_now_ms(), -1, -1, -1, -1);
+}
+
+static void hook_send_dtmf(void *arg, const char *digits)
+{
+	struct conv *c = arg;
+
+	mediachan_send_dtmf(c->mc, digits);
+}
+
 /* Answers an utterance (utt) or a key press (keys, e.g. "dtmf 0": rules can match it). */
 static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int64_t start_ms,
 		   int64_t end_ms)
@@ -390,6 +450,7 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	struct llm_msg msgs[HISTORY_MAX + 1];
 	struct llm_ctx ctx = { .caller = c->caller, .cancel = &c->cancel };
 	struct llm_reply reply;
+	struct dialogue_hooks hooks = { hook_tool_turn, hook_send_dtmf, c };
 	unsigned stt_ms = 0;
 	char *heard = NULL;
 	struct turn t;
@@ -417,7 +478,8 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	msgs[0].text = c->system_prompt ? c->system_prompt : cf->system_prompt;
 	memcpy(msgs + 1, c->history, c->nhistory * sizeof(msgs[0]));
 	t.llm_start_ms = time_mono_ms();
-	rc = llm_chat(c->p->d.llm, msgs, c->nhistory + 1, &ctx, on_llm_text, &t, &reply);
+	rc = dialogue_chat(c->p->d.llm, c->p->d.tools, msgs, c->nhistory + 1, &ctx, on_llm_text,
+			   &t, &reply, &hooks);
 	if (rc != ECANCELED)
 		backend_health("llm", llm_name(c->p->d.llm), rc, reply.why);
 	if (turn_current(&t))
@@ -441,9 +503,8 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	}
 	if (reply.action == LLM_ACT_HANGUP && turn_current(&t))
 		wait_playback_then_hangup(c);
-	else if (reply.action == LLM_ACT_TRANSFER)
-		log_info("call %llu: the dialogue asked for a transfer (not available in this build)",
-			 (unsigned long long)c->call_id);
+	else if (reply.action == LLM_ACT_TRANSFER && turn_current(&t))
+		transfer(c, reply.target);
 	llm_reply_clear(&reply);
 }
 
@@ -578,8 +639,11 @@ static void end_utterance(struct conv *c)
 static void on_audio(void *carg, const int16_t *pcm, size_t n)
 {
 	struct conv *c = carg;
-	enum vad_event ev = vad_feed(c->vad, pcm, n);
+	enum vad_event ev;
 
+	if (c->held)
+		return;
+	ev = vad_feed(c->vad, pcm, n);
 	if (ev == VAD_SPEECH_START)
 		begin_utterance(c);
 	else if (c->utt)
@@ -610,13 +674,56 @@ static void on_dtmf(struct conv *c, char digit)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* On hold the caller cannot hear the bot and may send music: stop talking and listening
+ * until the call is resumed. */
+static void on_hold(struct conv *c, bool held)
+{
+	log_info("call %llu: %s", (unsigned long long)c->call_id,
+		 held ? "on hold: the conversation pauses" : "resumed");
+	c->held = held;
+	atomic_fetch_add(&c->gen, 1);
+	c->cancel = true;
+	mediachan_flush(c->mc);
+	stt_stream_abort(c->utt);
+	c->utt = NULL;
+	c->barged = false;
+	vad_reset(c->vad);
+}
+
+static void on_transfer(struct conv *c, const struct media_event *ev)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->xfer_waiting) {
+		c->xfer_done = true;
+		c->xfer_ok = ev->ok;
+		if (ev->status)
+			snprintf(c->xfer_what, sizeof(c->xfer_what), "%s (%u)",
+				 ev->reason ? ev->reason : "", ev->status);
+		else
+			snprintf(c->xfer_what, sizeof(c->xfer_what), "%s", ev->reason ? ev->reason : "");
+		pthread_cond_broadcast(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void on_event(void *carg, const struct media_event *ev)
 {
 	struct conv *c = carg;
 
-	if (ev->type == MEDIA_EV_DTMF) {
-		on_dtmf(c, ev->digit);
+	switch (ev->type) {
+	case MEDIA_EV_DTMF:
+		if (!c->held)
+			on_dtmf(c, ev->digit);
 		return;
+	case MEDIA_EV_HOLD:
+	case MEDIA_EV_RESUME:
+		on_hold(c, ev->type == MEDIA_EV_HOLD);
+		return;
+	case MEDIA_EV_TRANSFER:
+		on_transfer(c, ev);
+		return;
+	default:
+		break;
 	}
 	if (ev->type != MEDIA_EV_HANGUP)
 		return;

@@ -12,6 +12,7 @@
 struct llm;
 struct stt_engine;
 struct tts_engine;
+struct tools;
 struct pipeline;
 
 /* Stores one turn of a call (t->call_id is unset: record, media_call_info.record, names the
@@ -24,6 +25,7 @@ struct pipeline_deps {
 	struct stt_engine *stt;
 	struct llm *llm;
 	struct tts_engine *tts;
+	struct tools *tools; /* optional: TOOLS_FILE webhooks for the LLM (dialogue.h) */
 	pipeline_turn_h *save_turn;
 	/* Records the caller's consent state on the call ("announced", "given", ...). */
 	void (*save_consent)(void *arg, void *record, const char *state);

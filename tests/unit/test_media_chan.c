@@ -23,6 +23,7 @@ struct rec {
 	pthread_t worker;
 	int hangups_requested;
 	uint64_t hangup_id;
+	char ctl[128]; /* transfer / DTMF requests, as "transfer:200 dtmf:12#" */
 };
 
 static struct rec R;
@@ -73,13 +74,27 @@ static void h_event(void *carg, const struct media_event *ev)
 	case MEDIA_EV_HANGUP:
 		snprintf(buf, sizeof(buf), "hangup:%s", ev->reason);
 		break;
+	case MEDIA_EV_TRANSFER:
+		snprintf(buf, sizeof(buf), "transfer:%s:%d:%u", ev->reason, ev->ok, ev->status);
+		break;
+	case MEDIA_EV_HOLD:
+	case MEDIA_EV_RESUME:
+		snprintf(buf, sizeof(buf), ev->type == MEDIA_EV_HOLD ? "hold" : "resume");
+		break;
 	}
 	note(buf);
 }
 
-static void on_hangup(uint64_t id, void *arg)
+static void on_hangup(uint64_t id, enum media_ctl ctl, const char *arg, void *harg)
 {
-	(void)arg;
+	(void)harg;
+	if (ctl != MEDIA_CTL_HANGUP) {
+		size_t n = strlen(R.ctl);
+		snprintf(R.ctl + n, sizeof(R.ctl) - n, "%s:%s ",
+			 ctl == MEDIA_CTL_TRANSFER ? "transfer" : "dtmf", arg);
+		return;
+	}
+	assert_null(arg);
 	R.hangups_requested++;
 	R.hangup_id = id;
 }
@@ -110,19 +125,32 @@ static void test_order_and_hangup(void **state)
 		mediachan_push_audio(mc, pcm);
 	}
 	mediachan_push_event(mc, &ev);
+	/* call-control requests reach the call layer with their argument */
+	mediachan_transfer(mc, "200");
+	mediachan_transfer(mc, NULL);
+	mediachan_send_dtmf(mc, "12#");
+	mediachan_send_dtmf(mc, "");
+	assert_string_equal(R.ctl, "transfer:200 transfer: dtmf:12# ");
+	/* ... and their outcome comes back as an event with its reason */
+	mediachan_push_event(mc, &(struct media_event){ .type = MEDIA_EV_TRANSFER,
+							.reason = "refused", .status = 405 });
+	mediachan_push_event(mc, &(struct media_event){ .type = MEDIA_EV_HOLD });
 	mediachan_hangup(mc);
 	assert_int_equal(R.hangups_requested, 1);
 	assert_int_equal(R.hangup_id, 7);
 	mediachan_ref(mc); /* like a pipeline keeping it past HANGUP */
 	mediachan_close(mc, "caller_bye");
 	mediaworker_stop(w); /* delivers everything first */
-	assert_string_equal(R.log, "start dtmf:5 hangup:caller_bye ");
+	assert_string_equal(R.log,
+			    "start dtmf:5 transfer:refused:0:405 hold hangup:caller_bye ");
 	assert_int_equal(R.frames, 10);
 	assert_int_equal(R.last0, 9);
 	/* After close: play refused, hangup is a no-op. */
 	assert_int_equal(mediachan_play(mc, pcm, 1), ENOTCONN);
 	mediachan_hangup(mc);
+	mediachan_transfer(mc, "300");
 	assert_int_equal(R.hangups_requested, 1);
+	assert_string_equal(R.ctl, "transfer:200 transfer: dtmf:12# ");
 	mediachan_unref(mc);
 }
 
