@@ -62,10 +62,14 @@ struct job {
 	struct store_turn t; /* JOB_TURN; t.text owned by the job */
 };
 
-/* A spooled row of an earlier run: its key and the id its replayed insert got. */
+/* A spooled row of an earlier run: its key, the id its replayed insert got, and what is
+ * needed to close it if that run died before the call's final update. */
 struct keymap {
 	uint64_t key;
 	int64_t id;
+	bool ended;
+	int64_t alive_at;     /* the last moment the call is known to have been alive */
+	struct store_call *c; /* the latest row written */
 };
 
 struct callstore {
@@ -411,6 +415,8 @@ static void spool_reset(struct callstore *cw)
 		row->in_spool = false;
 		row_unref(row);
 	}
+	for (size_t i = 0; i < cw->map_n; i++)
+		free(cw->map[i].c);
 	cw->map_n = 0;
 }
 
@@ -454,26 +460,77 @@ static struct callrow *spool_row(struct callstore *cw, uint64_t key)
 	return row;
 }
 
-static int64_t map_get(const struct callstore *cw, uint64_t key)
+/* The entry of an earlier run's row, added if new; NULL on ENOMEM (its later writes then
+ * find no row: logged as such). */
+static struct keymap *map_entry(struct callstore *cw, uint64_t key)
 {
 	for (size_t i = 0; i < cw->map_n; i++)
 		if (cw->map[i].key == key)
-			return cw->map[i].id;
-	return 0;
-}
-
-static void map_put(struct callstore *cw, uint64_t key, int64_t id)
-{
+			return &cw->map[i];
 	if (cw->map_n == cw->map_cap) {
 		size_t cap = cw->map_cap ? cw->map_cap * 2 : 64;
 		struct keymap *m = realloc(cw->map, cap * sizeof(*m));
 
-		if (!m) /* its later writes then find no row: logged as such */
-			return;
+		if (!m)
+			return NULL;
 		cw->map = m;
 		cw->map_cap = cap;
 	}
-	cw->map[cw->map_n++] = (struct keymap){ key, id };
+	cw->map[cw->map_n] = (struct keymap){ .key = key };
+	return &cw->map[cw->map_n++];
+}
+
+static void map_note(struct keymap *e, const struct job *j, int64_t id)
+{
+	int64_t t = j->kind == JOB_TURN ? j->t.started_at : 0;
+
+	e->id = id;
+	if (j->kind == JOB_INSERT || j->kind == JOB_UPDATE) {
+		if (!e->c)
+			e->c = malloc(sizeof(*e->c));
+		if (e->c) {
+			*e->c = j->c;
+			e->c->id = id;
+		}
+		t = j->c.answered_at > j->c.started_at ? j->c.answered_at : j->c.started_at;
+	}
+	if (t > e->alive_at)
+		e->alive_at = t;
+	if (j->last)
+		e->ended = true;
+}
+
+/* The earlier run died before these calls' final update: close them as start-up recovery
+ * does (store_close_crashed_calls, docs/reliability.md), which ran before the replay. */
+static void close_unfinished(struct callstore *cw)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cw->map_n; i++) {
+		struct keymap *e = &cw->map[i];
+		struct store_call c;
+		int err;
+
+		if (e->ended || !e->id)
+			continue;
+		if (e->c) {
+			c = *e->c;
+		} else if (store_call_get(cw->st, e->id, &c) != 0 || c.ended_at) {
+			continue; /* only turns spooled: the row is as recovery left it */
+		}
+		c.ended_at = e->alive_at ? e->alive_at : c.started_at;
+		str_copy(c.status, sizeof(c.status), c.answered_at ? "completed" : "failed");
+		str_copy(c.end_reason, sizeof(c.end_reason), "crash");
+		err = store_call_update(cw->st, &c);
+		if (err)
+			log_error("calls: cannot close call %s of the spool: %s", c.sip_call_id,
+				  strerror(err));
+		else
+			n++;
+		e->ended = true;
+	}
+	if (n)
+		log_warn("calls: closed %zu call(s) of the spool left open by a crash", n);
 }
 
 /* Sets the spool aside as <path>.bad (kept for a person to look at), under lock. */
@@ -496,7 +553,9 @@ static int replay_one(struct callstore *cw)
 	struct callrow stand_in = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct rec_head h;
 	struct job *j = NULL;
+	struct keymap *e = NULL;
 	long pos = cw->spool_rpos;
+	bool done;
 	int err;
 
 	if (!cw->spool_r)
@@ -510,8 +569,9 @@ static int replay_one(struct callstore *cw)
 	}
 	j->row = spool_row(cw, h.key);
 	if (!j->row) { /* a row of an earlier run */
+		e = map_entry(cw, h.key);
 		stand_in.key = h.key;
-		stand_in.id = h.id ? h.id : map_get(cw, h.key);
+		stand_in.id = h.id ? h.id : e ? e->id : 0;
 		j->row = &stand_in;
 	} else if (!j->row->id && h.id) {
 		j->row->id = h.id;
@@ -519,8 +579,8 @@ static int replay_one(struct callstore *cw)
 	j->tries = cw->replay_tries;
 	err = run_job(cw, j);
 	cw->replay_tries = j->tries;
-	if (!err && j->kind == JOB_INSERT && j->row == &stand_in && stand_in.id)
-		map_put(cw, h.key, stand_in.id);
+	if (!err && e)
+		map_note(e, j, stand_in.id);
 	free(stand_in.final);
 	job_free(j);
 	if (err)
@@ -530,9 +590,15 @@ static int replay_one(struct callstore *cw)
 	cw->spool_rpos = pos;
 	atomic_fetch_sub(&m_depth, 1);
 	atomic_fetch_sub(&m_spool_depth, 1);
-	if (--cw->spool_n == 0)
-		spool_reset(cw);
+	done = --cw->spool_n == 0;
 	cw->outage_via_spool++;
+	pthread_mutex_unlock(&cw->lock);
+	if (!done)
+		return 0;
+	close_unfinished(cw);
+	pthread_mutex_lock(&cw->lock);
+	if (!cw->spool_n) /* else more was spooled meanwhile: replay on */
+		spool_reset(cw);
 	pthread_mutex_unlock(&cw->lock);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -315,6 +316,68 @@ static void test_spool_across_restart(void **state)
 	assert_int_equal(access(fx->spool, F_OK), -1);
 }
 
+static bool idle(void)
+{
+	struct callstore_metrics m;
+
+	callstore_metrics(&m);
+	return m.queue_depth == 0;
+}
+
+/* The process dies (no stop) during an outage, after its call's row was written: the
+ * answer and the turns are lost (only in memory) or spooled. The next start replays the
+ * spool and closes the call as a crash, as start-up recovery would have. */
+static void test_crash_during_outage(void **state)
+{
+	struct fixture *fx = *state;
+	struct callstore *cw;
+	struct store_call c;
+	struct seen s;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st;
+		char url[160];
+		sqlite3 *locker;
+		struct callrow *row;
+
+		snprintf(url, sizeof(url), "sqlite:///%s", fx->db);
+		if (store_open(&st, url, NULL) || callstore_start(&cw, st))
+			_exit(2);
+		callstore_set_queue_max(cw, 1);
+		c = call_of("crash@test", "in_progress");
+		row = callstore_insert(cw, &c);
+		for (int i = 0; i < 50 && !idle(); i++)
+			usleep(100 * 1000);
+		if (!idle() || sqlite3_open(fx->db, &locker) ||
+		    sqlite3_exec(locker, "BEGIN EXCLUSIVE", NULL, NULL, NULL))
+			_exit(3);
+		c.answered_at = c.started_at + 1000; /* waits in memory: lost */
+		callstore_update(cw, row, &c, false);
+		add_turn(cw, row, 0); /* spooled */
+		add_turn(cw, row, 1);
+		_exit(access(fx->spool, F_OK) == 0 ? 0 : 4); /* like kill -9 */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	c = stored(fx, "crash@test", &s);
+	assert_string_equal(c.status, "in_progress");
+	assert_int_equal(s.n, 0);
+
+	assert_int_equal(callstore_start(&cw, fx->st), 0);
+	callstore_stop(cw);
+	c = stored(fx, "crash@test", &s);
+	assert_int_equal(s.n, 2);
+	assert_true(s.in_order);
+	assert_string_equal(c.status, "failed"); /* its answer was lost with the process */
+	assert_string_equal(c.end_reason, "crash");
+	assert_int_equal(c.ended_at, 1700000001001); /* the last turn's start */
+	assert_int_equal(access(fx->spool, F_OK), -1);
+}
+
 /* A spool from another build (or garbage) is set aside, not misread. */
 static void test_foreign_spool(void **state)
 {
@@ -342,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_consent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_spool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spool_across_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_during_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_spool, setup, teardown),
 	};
 
