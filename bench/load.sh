@@ -14,6 +14,9 @@
 #                                     RSS per call (for packet loss and CPU: sip_bench.sh)
 #   bench/load.sh crash               kill -9 during a call: time until callbot serves again
 #                                     after a restart, and the row closed as crash
+#   bench/load.sh reg [DOWN]          the registrar (sipp) is killed: time until callbot sees
+#                                     the registration fail, then (DOWN s later, default 0)
+#                                     the registrar returns: time until registered again
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export TESTS_DIR=${TESTS_DIR:-$HERE/../tests}
@@ -75,7 +78,7 @@ hold)
 		r=$(rss_kb)
 		[ "$r" -gt "$peak" ] && peak=$r
 		# from the log: /metrics' callbot_calls_active stops at 200
-		a=$(( $(grep -c ": INVITE from" "$WORK/logs/callbot.log") - $(grep -c ": ended (" "$WORK/logs/callbot.log") ))
+		a=$(( $(grep -c ": INVITE from" "$WORK/logs/callbot.log" || true) - $(grep -c ": ended (" "$WORK/logs/callbot.log" || true) ))
 		[ "${a:-0}" -gt "$held" ] && held=$a
 		sleep 1
 	done
@@ -116,7 +119,41 @@ crash)
 	echo "row of the killed call: $(sql "SELECT status || '/' || end_reason FROM calls WHERE id = 1")"
 	tail -n +"$((mark + 1))" "$WORK/logs/callbot.log" | grep -m1 "left open by a crash" || true
 	;;
+reg)
+	down=${1:-0}
+	rport=$(free_port 1)
+	registrar() { # sipp itself in the background, so that killing REG_PID kills it
+		sipp -i 127.0.0.1 -nostdin -sf "$SIPDIR/load_registrar.xml" -p "$rport" -m 1 \
+			>>"$WORK/registrar.out" 2>&1 &
+		REG_PID=$!
+		PIDS+=("$REG_PID")
+	}
+	registrar
+	sleep 0.5
+	cb_start SIP_SERVER="127.0.0.1:$rport" SIP_USERNAME=alice SIP_PASSWORD=x
+	wait_for "$WORK/logs/callbot.log" "sip: registered to" 10 || die "not registered"
+	sleep 1
+	mark=$(log_mark)
+	tl=$(now_ms)
+	kill -KILL "$REG_PID"
+	wait "$REG_PID" 2>/dev/null || true
+	wait_log "$mark" "registration to .* failed" 120 || die "the loss was not noticed"
+	tf=$(now_ms)
+	log "registration failed $((tf - tl)) ms after the registrar vanished"
+	sleep "$down"
+	mark=$(log_mark)
+	t0=$(now_ms)
+	registrar
+	wait_log "$mark" "sip: registered to" 240 || die "not registered again"
+	t1=$(now_ms)
+	h=$(curl -s -m 5 "http://127.0.0.1:$WEB_PORT/api/health")
+	cb_stop
+	echo "registrar lost: failure seen after $((tf - tl)) ms; back $down s later:" \
+		"registered again $((t1 - t0)) ms after it returned"
+	echo "health: $h"
+	grep -E "registration to|REGISTER to" "$WORK/logs/callbot.log" | head -6
+	;;
 *)
-	die "unknown mode '$MODE' (mix, ramp, hold, crash)"
+	die "unknown mode '$MODE' (mix, ramp, hold, crash, reg)"
 	;;
 esac
