@@ -49,7 +49,8 @@ struct callrow {
 	struct callrow *spool_next;
 };
 
-enum job_kind { JOB_INSERT, JOB_UPDATE, JOB_TURN, JOB_RELEASE };
+/* JOB_UNREF: only the reference of a dropped job, never spooled. */
+enum job_kind { JOB_INSERT, JOB_UPDATE, JOB_TURN, JOB_RELEASE, JOB_UNREF };
 
 struct job {
 	struct job *next;
@@ -127,7 +128,7 @@ static void job_free(struct job *j)
 /* Drops the references a job carried: the release's, or the loop's with its last update. */
 static void job_finish(struct job *j)
 {
-	if (!j->from_spool && (j->kind == JOB_RELEASE || j->last))
+	if (!j->from_spool && (j->kind == JOB_RELEASE || j->kind == JOB_UNREF || j->last))
 		row_unref(j->row);
 	job_free(j);
 }
@@ -231,6 +232,8 @@ static int run_job(struct callstore *cw, struct job *j)
 	case JOB_RELEASE:
 		err = late_consent(cw, row);
 		break;
+	case JOB_UNREF:
+		return 0;
 	}
 	if (!err)
 		return 0;
@@ -420,6 +423,19 @@ static void spool_reset(struct callstore *cw)
 	cw->map_n = 0;
 }
 
+/* Under lock: appends to the memory queue. */
+static void enqueue(struct callstore *cw, struct job *j)
+{
+	j->next = NULL;
+	if (cw->tail)
+		cw->tail->next = j;
+	else
+		cw->head = j;
+	cw->tail = j;
+	cw->queued++;
+	atomic_fetch_add(&m_depth, 1);
+}
+
 /* Under lock: j goes to the spool, or is dropped when there is none or it fails. */
 static void spill(struct callstore *cw, struct job *j)
 {
@@ -436,6 +452,14 @@ static void spill(struct callstore *cw, struct job *j)
 				  cw->spool_path ? "the spool cannot be written" : "there is no spool");
 		cw->drop_logged = true;
 		atomic_fetch_add(&m_dropped, 1);
+		if (j->kind == JOB_RELEASE || j->last) {
+			/* Earlier writes of the row may still wait in memory: its reference is
+			 * dropped after them, by a marker beyond the bound (a few bytes). */
+			j->kind = JOB_UNREF;
+			j->last = false;
+			enqueue(cw, j);
+			return;
+		}
 		job_finish(j);
 		return;
 	}
@@ -659,8 +683,12 @@ static void spool_at_stop(struct callstore *cw)
 		f = spool_open_append(tmp);
 		err = f ? 0 : errno;
 	}
-	for (struct job *j = cw->head; f && !err && j; j = j->next, n++)
+	for (struct job *j = cw->head; f && !err && j; j = j->next) {
+		if (j->kind == JOB_UNREF)
+			continue;
 		err = rec_write(cw, f, j);
+		n++;
+	}
 	if (f && !err && cw->spool_n) {
 		char buf[65536];
 		size_t got;
@@ -900,18 +928,10 @@ static void submit(struct callstore *cw, struct job *j)
 	pthread_mutex_lock(&cw->lock);
 	if (stalled(cw, time_mono_ms()))
 		outage_begin(cw, "no answer for 2 s");
-	if (cw->spool_n || cw->queued >= cw->queue_max) {
+	if (cw->spool_n || cw->queued >= cw->queue_max)
 		spill(cw, j);
-	} else {
-		j->next = NULL;
-		if (cw->tail)
-			cw->tail->next = j;
-		else
-			cw->head = j;
-		cw->tail = j;
-		cw->queued++;
-		atomic_fetch_add(&m_depth, 1);
-	}
+	else
+		enqueue(cw, j);
 	pthread_cond_signal(&cw->cond);
 	pthread_mutex_unlock(&cw->lock);
 }

@@ -378,6 +378,33 @@ static void test_crash_during_outage(void **state)
 	assert_int_equal(access(fx->spool, F_OK), -1);
 }
 
+/* No usable spool: writes beyond the bound are dropped and counted, but the row's
+ * references still go after its earlier writes (ASan would see a use after free). */
+static void test_no_spool_drops(void **state)
+{
+	struct fixture *fx = *state;
+	struct callstore_metrics before, m;
+	struct callstore *cw;
+	struct store_call c;
+	struct seen s;
+
+	callstore_metrics(&before);
+	assert_int_equal(callstore_start_in(&cw, fx->st, "/nonexistent/callbot"), 0);
+	callstore_set_queue_max(cw, 2);
+	db_down(fx);
+	one_call(cw, "drop@test", 6, NULL, false); /* insert and turn 0 fit */
+	callstore_metrics(&m);
+	assert_int_equal(m.dropped - before.dropped, 7); /* turns 1-5, final update, release */
+	assert_int_equal(m.spooled, before.spooled);
+	usleep(300 * 1000);
+	db_up(fx);
+	wait_for(drained, 30);
+	callstore_stop(cw);
+	c = stored(fx, "drop@test", &s);
+	assert_string_equal(c.status, "in_progress");
+	assert_int_equal(s.n, 1);
+}
+
 /* A spool from another build (or garbage) is set aside, not misread. */
 static void test_foreign_spool(void **state)
 {
@@ -406,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outage_spool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spool_across_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_during_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_spool_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_spool, setup, teardown),
 	};
 
