@@ -2,6 +2,7 @@
 #include "web/http.h"
 #include "web/metrics.h"
 #include "web/session.h"
+#include "call/callstore.h"
 #include "core/util.h"
 
 #include <stdarg.h>
@@ -92,6 +93,28 @@ static void calls_metrics(struct http_req *req, struct buf *b)
 	    strcmp(sip ? sip : "", "registered") == 0);
 }
 
+/* The call-row writer's queue (docs/reliability.md, "Database outage"). */
+static void db_metrics(struct buf *b, const struct callstore_metrics *q)
+{
+	out(b, "# HELP callbot_db_queue_depth Call-row writes waiting for the database (memory and spool).\n"
+	       "# TYPE callbot_db_queue_depth gauge\ncallbot_db_queue_depth %llu\n",
+	    (unsigned long long)q->queue_depth);
+	out(b, "# HELP callbot_db_spool_depth Of those, writes waiting in the spool file.\n"
+	       "# TYPE callbot_db_spool_depth gauge\ncallbot_db_spool_depth %llu\n",
+	    (unsigned long long)q->spool_depth);
+	out(b, "# HELP callbot_db_outage 1 while call-row writes wait for an unavailable database.\n"
+	       "# TYPE callbot_db_outage gauge\ncallbot_db_outage %d\n", q->outage);
+	out(b, "# HELP callbot_db_write_failures_total Call-row write attempts the database refused or did not answer.\n"
+	       "# TYPE callbot_db_write_failures_total counter\ncallbot_db_write_failures_total %llu\n",
+	    (unsigned long long)q->write_failures);
+	out(b, "# HELP callbot_db_spooled_total Call-row writes that went to the spool file.\n"
+	       "# TYPE callbot_db_spooled_total counter\ncallbot_db_spooled_total %llu\n",
+	    (unsigned long long)q->spooled);
+	out(b, "# HELP callbot_db_dropped_total Call-row writes given up (invalid, or no room).\n"
+	       "# TYPE callbot_db_dropped_total counter\ncallbot_db_dropped_total %llu\n",
+	    (unsigned long long)q->dropped);
+}
+
 static void latency_metrics(struct web_metrics *m, struct buf *b)
 {
 	unsigned long cum = 0;
@@ -132,9 +155,15 @@ enum MHD_Result route_metrics(struct http_req *req)
 {
 	struct web_metrics *m = web_metrics(req->web);
 	struct buf b = { malloc(4096), 0, 4096 };
+	struct callstore_metrics q;
 	enum MHD_Result rc;
 
-	calls_metrics(req, &b);
+	callstore_metrics(&q);
+	/* During an outage the database metrics would wait for it: leave them out (a
+	 * missing series, not a wrong value) so the outage itself stays visible. */
+	if (!q.outage)
+		calls_metrics(req, &b);
+	db_metrics(&b, &q);
 	latency_metrics(m, &b);
 	http_metrics(req, m, &b);
 	if (!b.p)

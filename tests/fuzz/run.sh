@@ -3,7 +3,9 @@
 # each one for a bounded time: first every file of tests/fuzz/regressions/<target>/ (known
 # crashers must stay fixed), then fuzzing from tests/fuzz/corpus/<target>/.
 # Usage: run.sh BUILD_DIR SECONDS_PER_TARGET [TARGET...]   (exit 1 on any crash or leak)
-# Used by tests/integration/rel_fuzz.sh (short) and bench/fuzz.sh (long).
+# SHARD=I/N runs only every N-th target starting at the I-th (1-based, in name order), so
+# ctest can run the shards in parallel on one build dir (the build is serialised by a lock).
+# Used by tests/integration/rel_fuzz_*.sh (short) and bench/fuzz.sh (long).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +17,9 @@ log() { echo "[$(date +%T)] $*" >&2; }
 
 command -v clang >/dev/null || { log "FAIL: clang is not installed (scripts/packages/test-rel.list)"; exit 1; }
 mkdir -p "$BUILD"
+# Shards share the build: one configures and builds, the other waits for it.
+exec 9>"$BUILD/.build.lock"
+flock 9
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	CC=clang cmake -S "$SRC" -B "$BUILD" -DCALLBOT_FUZZ=ON -DCALLBOT_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >"$BUILD/configure.log" 2>&1 ||
@@ -27,9 +32,18 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
 		TARGETS+=("${t#fuzz_}")
 	done
 fi
+if [ -n "${SHARD:-}" ]; then
+	shard_i=${SHARD%/*} shard_n=${SHARD#*/}
+	mine=()
+	for k in "${!TARGETS[@]}"; do
+		[ $((k % shard_n)) -eq $((shard_i - 1)) ] && mine+=("${TARGETS[$k]}")
+	done
+	TARGETS=("${mine[@]}")
+fi
 log "building ${#TARGETS[@]} harnesses in $BUILD"
 timeout 1200 cmake --build "$BUILD" -j2 --target "${TARGETS[@]/#/fuzz_}" >"$BUILD/build.log" 2>&1 ||
 	{ grep -E "error|undefined" "$BUILD/build.log" | head -20 >&2; log "FAIL: build"; exit 1; }
+flock -u 9
 
 fail=0
 for t in "${TARGETS[@]}"; do
