@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -569,6 +570,25 @@ static void announce(struct callsvc *cs, int err)
 	pthread_mutex_unlock(&cs->lock);
 }
 
+/* libre's loop watches 1024 descriptors per thread by default; every call needs an RTP
+ * socket, so take what RLIMIT_NOFILE allows (LimitNOFILE in the systemd unit). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t n;
+	int err;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur;
+	if (n <= 1024)
+		return;
+	err = fd_setsize((int)n);
+	if (err)
+		log_warn("sip: cannot watch %d descriptors (%s); calls are limited to ~1000",
+			 (int)n, strerror(err));
+}
+
 static void *sip_thread(void *arg)
 {
 	struct callsvc *cs = arg;
@@ -580,6 +600,7 @@ static void *sip_thread(void *arg)
 		announce(cs, err);
 		return NULL;
 	}
+	raise_fd_limit();
 	err = mqueue_alloc(&cs->mq, mq_handler, cs);
 	if (!err)
 		err = sip_alloc(&cs->sip, NULL, 256, 256, 64, "callbot/" CALLBOT_VERSION,
@@ -647,6 +668,25 @@ out:
 }
 
 /* ---------- public ---------- */
+
+/* The call-row writer; during a database outage writes beyond DB_QUEUE_MAX wait in a
+ * spool file: DB_SPOOL_DIR, else next to the SQLite database, else (PostgreSQL) in
+ * AUDIO_DIR, the one folder callbot surely owns (docs/reliability.md). */
+static int start_rows(struct callsvc *cs, struct store *st)
+{
+	const struct conf *c = cs->conf;
+	const char *dir = NULL;
+	int err;
+
+	if (c->db_spool_dir && *c->db_spool_dir)
+		dir = c->db_spool_dir;
+	else if (st && !store_path(st))
+		dir = c->audio_dir;
+	err = callstore_start_in(&cs->rows, st, dir);
+	if (!err && c->db_queue_max > 0)
+		callstore_set_queue_max(cs->rows, (size_t)c->db_queue_max);
+	return err;
+}
 
 static void callsvc_free(struct callsvc *cs)
 {
@@ -719,7 +759,7 @@ int callsvc_start_opts(struct callsvc **out, const struct conf *c, struct store 
 	if (!err)
 		err = recorder_start(&cs->recorder, st ? store_keyring(st) : NULL);
 	if (!err)
-		err = callstore_start(&cs->rows, st);
+		err = start_rows(cs, st);
 	if (err) {
 		log_error("sip: cannot start worker threads: %s", strerror(err));
 		goto fail;

@@ -649,7 +649,8 @@ static bool child_gone(pid_t pid, int *status)
 
 int cmd_demo(struct cli *cli, int argc, char **argv)
 {
-	char dir[] = "/tmp/callbot-demo.XXXXXX", env[PATH_MAX], logf[PATH_MAX], uri[96];
+	char dir[PATH_MAX - 64], env[PATH_MAX], logf[PATH_MAX], uri[96];
+	const char *tmp = getenv("TMPDIR");
 	char secret[TOKEN_URLSAFE_LEN(32) + 1], self[PATH_MAX];
 	const char *say[] = {"what time is it", "what is the date", "goodbye"};
 	struct dial_opts o = {.say = say, .nsay = 3};
@@ -670,6 +671,9 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 		return rc;
 	rc = EXIT_FAIL;
 	sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (snprintf(dir, sizeof(dir), "%s/callbot-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
+		    (int)sizeof(dir))
+		sn = -1;
 	if (sn <= 0 || !mkdtemp(dir) || token_random_urlsafe(32, secret, sizeof(secret))) {
 		fprintf(stderr, "callbot demo: cannot prepare a temporary directory\n");
 		return EXIT_FAIL;

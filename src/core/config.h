@@ -48,7 +48,8 @@ struct conf {
 	char *tts_url, *tts_voice;
 	int tts_rate;
 	/* Data */
-	char *database_url, *audio_dir;
+	char *database_url, *audio_dir, *db_spool_dir;
+	int db_queue_max;
 	bool record_calls;
 	char *encryption_key;
 	int retention_days;

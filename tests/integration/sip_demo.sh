@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # sip_demo.sh - `callbot demo`: a serve child on loopback with a temporary config, dialled
 # with three turns; every turn gets a reply with a latency line, the stored conversation is
-# printed, the child stops cleanly (exit 0 after SIGTERM) and nothing is left in /tmp.
+# printed, the child stops cleanly (exit 0 after SIGTERM) and nothing is left in TMPDIR.
 source "$(dirname "$0")/sip/lib.sh"
 
-demo_dirs() { find /tmp -maxdepth 1 -name "callbot-demo.*" 2>/dev/null | wc -l; }
-before=$(demo_dirs)
-(cd "$WORK" && timeout 120 "$CALLBOT" demo >"$WORK/demo.out" 2>&1) || die "demo failed: $(cat "$WORK/demo.out")"
+mkdir "$WORK/tmp"
+demo_dirs() { find "$WORK/tmp" -mindepth 1 2>/dev/null | wc -l; }
+(cd "$WORK" && TMPDIR="$WORK/tmp" timeout 120 "$CALLBOT" demo >"$WORK/demo.out" 2>&1) ||
+	die "demo failed: $(cat "$WORK/demo.out")"
 cat "$WORK/demo.out" >&2
 [ "$(grep -Ec '^turn [123]: said ".*" \| heard ".*" \| latency [0-9]+ ms$' "$WORK/demo.out")" = 3 ] ||
 	die "expected three answered turns"
@@ -15,5 +16,5 @@ grep -q "^demo: the conversation as the bot stored it:" "$WORK/demo.out" || die 
 [ "$(grep -c '^  bot ' "$WORK/demo.out")" = 4 ] || die "expected the greeting and three answers"
 grep -q "serve ended with status" "$WORK/demo.out" && die "the serve child did not exit 0"
 grep -q "ERROR: \(Address\|Leak\)Sanitizer\|runtime error:" "$WORK/demo.out" && die "sanitizer report"
-[ "$(demo_dirs)" = "$before" ] || die "temporary directory left behind"
+[ "$(demo_dirs)" = 0 ] || die "temporary directory left behind: $(ls "$WORK/tmp")"
 log "ok: sip_demo"
