@@ -31,7 +31,7 @@
  * AEC_GUARD_ERL_DB (the echo return loss a phone line has at least; G.168 asks 6 dB of
  * hybrids): only a caller louder than that gets through then.
  */
-#define AEC_WARMUP_MS 1500
+#define AEC_WARMUP_MS 2500
 #define AEC_GUARD_ERL_DB 6.0f
 #define AEC_GUARD_RESIDUAL_DB 22.0f
 #define AEC_GUARD_GAIN 0.03f  /* -30 dB */
@@ -213,10 +213,10 @@ static bool echoing(const struct aec *a)
 
 void aec_process(struct aec *a, const int16_t *rec, const int16_t *ref, int16_t *out)
 {
-	float ref_db = level_db(ref, a->frame), thr;
+	float ref_db = level_db(ref, a->frame), rec_db = level_db(rec, a->frame), thr;
 	int16_t linear[AEC_FRAME_MAX];
 
-	track_echo(a, level_db(rec, a->frame), ref_db);
+	track_echo(a, rec_db, ref_db);
 	thr = guard_threshold(a, ref_db);
 	speex_echo_cancellation(a->echo, rec, ref, out);
 	/* The suppressor runs on every frame to keep its estimates, but it also takes a few dB
@@ -226,6 +226,11 @@ void aec_process(struct aec *a, const int16_t *rec, const int16_t *ref, int16_t 
 	speex_preprocess_run(a->pre, out);
 	if (!echoing(a))
 		memcpy(out, linear, a->frame * sizeof(*out));
+	/* Cancelling cannot make a frame louder. When the echo stops at once (the caller
+	 * takes the phone off speaker, the far end mutes) the filter goes on subtracting the
+	 * echo it expects, which comes out as the bot's voice under a silent line. */
+	if (level_db(out, a->frame) > rec_db)
+		memcpy(out, rec, a->frame * sizeof(*out));
 	if (thr > -INFINITY && level_db(out, a->frame) <= thr)
 		for (unsigned i = 0; i < a->frame; i++)
 			out[i] = (int16_t)lrintf(out[i] * AEC_GUARD_GAIN);

@@ -8,7 +8,7 @@
 
 /* Echo delays (network round trip + far-end jitter buffer + our jitter buffer + the
  * acoustic path) the canceller covers. See docs/media.md "Echo cancellation". */
-#define AEC_TAIL_MS 320
+#define AEC_TAIL_MS 400
 
 struct aec;
 

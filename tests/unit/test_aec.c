@@ -196,6 +196,23 @@ static void test_double_talk(void **state)
 	free(out);
 }
 
+/* The echo stops at once (the caller takes the phone off speaker) while the bot talks on:
+ * the filter must not turn the echo it still expects into a voice on a silent line. */
+static void test_echo_stops(void **state)
+{
+	int16_t *ref = speech(1, NS), *rec = calloc(NS, sizeof(*rec)), *out = calloc(NS, sizeof(*out));
+
+	(void)state;
+	assert_non_null(rec);
+	assert_non_null(out);
+	add_echo(rec, ref, 5 * RATE, RATE / 10, 0.316);
+	run(rec, ref, out, NS);
+	assert_int_equal(loud_frames(out, 5 * RATE, NS, -60), 0);
+	free(ref);
+	free(rec);
+	free(out);
+}
+
 /* The bot silent: the caller's audio comes through untouched but for the light denoiser. */
 static void test_silent_reference(void **state)
 {
@@ -233,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_echo_removed),
 		cmocka_unit_test(test_other_voice_passes),
 		cmocka_unit_test(test_double_talk),
+		cmocka_unit_test(test_echo_stops),
 		cmocka_unit_test(test_silent_reference),
 		cmocka_unit_test(test_args),
 	};

@@ -166,10 +166,13 @@ def main():
             if len(pkt) < 12 + FRAME or (pkt[1] & 0x7F) != 0:
                 continue
             rts = struct.unpack("!I", pkt[4:8])[0]
-            if base is None:
-                base = (tick, rts)
-            off = ((rts - base[1] + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-            heard[base[0] + off // FRAME] = audioop.ulaw2lin(pkt[12:12 + FRAME], 2)
+            if base is not None:
+                off = ((rts - base[1] + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+                at = base[0] + off // FRAME
+            # first packet, or the sender's clock jumped (a stalled machine): resync
+            if base is None or not tick - delay < at <= tick + 50:
+                base, at = (tick, rts), tick
+            heard[at] = audioop.ulaw2lin(pkt[12:12 + FRAME], 2)
             rx_frames += 1
         played = heard.pop(tick - delay, silence)
         for k in [k for k in heard if k < tick - delay]:
