@@ -58,6 +58,7 @@ struct aec {
 	float *ref_db;         /* levels of the last tail frames of reference, a ring */
 	unsigned ref_n, ref_pos;
 	unsigned warm_frames;  /* frames with reference speech in the tail so far */
+	bool ref_active;       /* the bot spoke within the tail */
 	unsigned warm_need;
 	/* echo detector: level envelopes, AEC_CORR_FRAMES + tail */
 	float *rec_hist, *ref_hist;
@@ -194,7 +195,8 @@ static float guard_threshold(struct aec *a, float ref_db)
 	for (unsigned i = 0; i < a->ref_n; i++)
 		if (a->ref_db[i] > max)
 			max = a->ref_db[i];
-	if (max < AEC_REF_ACTIVE_DB)
+	a->ref_active = max >= AEC_REF_ACTIVE_DB;
+	if (!a->ref_active)
 		return -INFINITY;
 	if (a->warm_frames < a->warm_need) {
 		a->warm_frames++;
@@ -205,11 +207,6 @@ static float guard_threshold(struct aec *a, float ref_db)
 	return -INFINITY;
 }
 
-/* Still learning, or the line does echo. */
-static bool echoing(const struct aec *a)
-{
-	return a->warm_frames < a->warm_need || a->echo_corr >= AEC_ECHO_CORR;
-}
 
 void aec_process(struct aec *a, const int16_t *rec, const int16_t *ref, int16_t *out)
 {
@@ -220,11 +217,19 @@ void aec_process(struct aec *a, const int16_t *rec, const int16_t *ref, int16_t 
 	thr = guard_threshold(a, ref_db);
 	speex_echo_cancellation(a->echo, rec, ref, out);
 	/* The suppressor runs on every frame to keep its estimates, but it also takes a few dB
-	 * off a caller's voice when the filter mis-adapts to it: its result is kept only on
-	 * calls that echo. */
+	 * off a caller's voice when the filter mis-adapts to it, and shortens the quiet ends of
+	 * words: its result is kept only where the guard is on (the bot spoke within the tail,
+	 * and the filter is learning or the line echoes). */
 	memcpy(linear, out, a->frame * sizeof(*out));
 	speex_preprocess_run(a->pre, out);
-	if (!echoing(a))
+	/* Nothing was sent within the tail, so there is no echo to remove: the caller's audio
+	 * stays exactly as received (the filter's DC notch alone would take the quiet, low ends
+	 * of words the VAD counts as speech, and move its end of utterance earlier). */
+	if (!a->ref_active) {
+		memcpy(out, rec, a->frame * sizeof(*out));
+		return;
+	}
+	if (thr == -INFINITY)
 		memcpy(out, linear, a->frame * sizeof(*out));
 	/* Cancelling cannot make a frame louder. When the echo stops at once (the caller
 	 * takes the phone off speaker, the far end mutes) the filter goes on subtracting the
@@ -242,6 +247,7 @@ void aec_reset(struct aec *a)
 	for (unsigned i = 0; i < a->ref_n; i++)
 		a->ref_db[i] = -120.0f;
 	a->ref_pos = 0;
+	a->ref_active = false;
 	a->warm_frames = 0;
 	a->hist_pos = 0;
 	a->hist_fill = 0;
