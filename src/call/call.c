@@ -500,6 +500,7 @@ void call_start_media(struct call *call)
 		.record = call->row,
 		.record_release = release_row,
 		.record_arg = cs->rows,
+		.aec = cs->conf->aec && cs->conf->bot_mode == BOT_AI,
 	};
 	int err;
 

@@ -2,6 +2,9 @@
  * media worker thread that calls the pipeline's handlers off the loop. */
 #include "media/mediachan.h"
 
+#include "core/log.h"
+#include "media/aec.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +30,8 @@ struct mediachan {
 	struct item rxq[RXQ_LEN];
 	unsigned rx_head, rx_n;
 	uint64_t rx_overflow;
+	int16_t (*rx_ref)[MEDIA_FRAME]; /* AEC: per rxq slot, what was sent before that frame */
+	int16_t last_tx[MEDIA_FRAME];   /* AEC: the frame the loop pulled last */
 	bool pending;          /* on the worker's list */
 	struct mediachan *next; /* worker list link */
 	/* any thread -> loop */
@@ -38,6 +43,7 @@ struct mediachan {
 	struct media_handler h; /* captured at start: a call keeps its handler */
 	void *carg;
 	bool started, ended;
+	struct aec *aec;
 	/* call identity (immutable) */
 	struct media_call_info ci;
 	char caller[128], callee[128], sip_call_id[256];
@@ -68,14 +74,49 @@ void mediachan_unref(struct mediachan *mc)
 	if (mc->ci.record_release)
 		mc->ci.record_release(mc->ci.record, mc->ci.record_arg);
 	pthread_mutex_destroy(&mc->lock);
+	aec_free(mc->aec);
+	free(mc->rx_ref);
 	free(mc->play);
 	free(mc);
 }
 
 /* Worker: handle every queued item of one channel. */
+/* Worker, at the start of a call: the canceller is built here, off the loop. */
+static void start_aec(struct mediachan *mc)
+{
+	int err;
+
+	if (!mc->rx_ref)
+		return;
+	err = aec_alloc(&mc->aec, MEDIA_RATE, MEDIA_FRAME, AEC_TAIL_MS);
+	if (err) {
+		log_warn("call %llu: no echo cancellation: %s", (unsigned long long)mc->ci.call_id,
+			 strerror(err));
+		return;
+	}
+	log_debug("call %llu: echo cancellation on (tail %u ms)",
+		  (unsigned long long)mc->ci.call_id, AEC_TAIL_MS);
+}
+
+/* Worker: hands one received frame to the pipeline, without the bot's echo if asked. */
+static void deliver_audio(struct mediachan *mc, const int16_t *pcm, const int16_t *ref)
+{
+	int16_t clean[MEDIA_FRAME];
+
+	if (!mc->carg || !mc->h.audio)
+		return;
+	if (mc->aec && ref) {
+		aec_process(mc->aec, pcm, ref, clean);
+		pcm = clean;
+	}
+	mc->h.audio(mc->carg, pcm, MEDIA_FRAME);
+}
+
 static void drain(struct mediaworker *w, struct mediachan *mc)
 {
 	struct item it;
+	int16_t ref[MEDIA_FRAME];
+	bool have_ref;
 
 	for (;;) {
 		pthread_mutex_lock(&mc->lock);
@@ -85,6 +126,9 @@ static void drain(struct mediaworker *w, struct mediachan *mc)
 			return;
 		}
 		it = mc->rxq[mc->rx_head];
+		have_ref = mc->rx_ref && it.kind == ITEM_AUDIO;
+		if (have_ref)
+			memcpy(ref, mc->rx_ref[mc->rx_head], sizeof(ref));
 		mc->rx_head = (mc->rx_head + 1) % RXQ_LEN;
 		mc->rx_n--;
 		pthread_mutex_unlock(&mc->lock);
@@ -98,12 +142,13 @@ static void drain(struct mediaworker *w, struct mediachan *mc)
 			pthread_mutex_unlock(&w->lock);
 			mc->carg = mc->h.start ? mc->h.start(mc->h.harg, mc, &mc->ci) : NULL;
 			mc->started = true;
+			if (mc->carg)
+				start_aec(mc);
 			if (!mc->carg)
 				mediachan_hangup(mc);
 			break;
 		case ITEM_AUDIO:
-			if (mc->carg && mc->h.audio)
-				mc->h.audio(mc->carg, it.pcm, MEDIA_FRAME);
+			deliver_audio(mc, it.pcm, have_ref ? ref : NULL);
 			break;
 		case ITEM_EVENT:
 			it.ev.reason = it.reason;
@@ -253,6 +298,15 @@ int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
 		free(mc);
 		return ENOMEM;
 	}
+	/* 20 kB per call, and only for calls that cancel echo. */
+	if (ci->aec) {
+		mc->rx_ref = calloc(RXQ_LEN, sizeof(*mc->rx_ref));
+		if (!mc->rx_ref) {
+			free(it);
+			free(mc);
+			return ENOMEM;
+		}
+	}
 	atomic_init(&mc->refs, 1);
 	pthread_mutex_init(&mc->lock, NULL);
 	mc->w = w;
@@ -266,6 +320,7 @@ int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
 	mc->ci.record = ci->record;
 	mc->ci.record_release = ci->record_release;
 	mc->ci.record_arg = ci->record_arg;
+	mc->ci.aec = ci->aec;
 	mc->ctlh = ctlh;
 	mc->ctlarg = harg;
 	it->kind = ITEM_START;
@@ -282,6 +337,7 @@ void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME])
 	pthread_mutex_lock(&mc->lock);
 	if (!mc->closed) {
 		struct item *slot;
+		unsigned idx;
 
 		/* Fill the ring slot in place: no 300-byte copies on the loop. */
 		if (mc->rx_n == RXQ_LEN) {
@@ -289,9 +345,14 @@ void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME])
 			mc->rx_n--;
 			mc->rx_overflow++;
 		}
-		slot = &mc->rxq[(mc->rx_head + mc->rx_n) % RXQ_LEN];
+		idx = (mc->rx_head + mc->rx_n) % RXQ_LEN;
+		slot = &mc->rxq[idx];
 		slot->kind = ITEM_AUDIO;
 		memcpy(slot->pcm, pcm, sizeof(slot->pcm));
+		/* The echo reference travels with the frame: the worker may run late, the pair
+		 * stays aligned. The cancelling itself is the worker's job. */
+		if (mc->rx_ref)
+			memcpy(mc->rx_ref[idx], mc->last_tx, sizeof(mc->last_tx));
 		mc->rx_n++;
 		if (!mc->pending) {
 			mc->pending = true;
@@ -431,9 +492,11 @@ size_t mediachan_pull(struct mediachan *mc, int16_t pcm[MEDIA_FRAME])
 		mc->was_playing = false;
 		done = true;
 	}
-	pthread_mutex_unlock(&mc->lock);
 	if (n < MEDIA_FRAME)
 		memset(pcm + n, 0, (MEDIA_FRAME - n) * sizeof(*pcm));
+	if (mc->rx_ref)
+		memcpy(mc->last_tx, pcm, sizeof(mc->last_tx));
+	pthread_mutex_unlock(&mc->lock);
 	if (done) {
 		struct media_event ev = { .type = MEDIA_EV_PLAYBACK_DONE };
 

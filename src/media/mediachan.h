@@ -41,6 +41,9 @@ struct media_call_info {
 	/* Called when the channel is freed (after the handler's last reference). */
 	void (*record_release)(void *record, void *arg);
 	void *record_arg;
+	/* Cancel the echo of what the call sends from what it receives before the handler
+	 * sees it (AEC on an AI call; see docs/media.md "Echo cancellation"). */
+	bool aec;
 };
 
 /*
@@ -54,7 +57,8 @@ struct media_handler {
 	/* Returns the per-call state passed as carg below; NULL hangs the call up. */
 	void *(*start)(void *harg, struct mediachan *mc, const struct media_call_info *ci);
 	/* 20 ms of caller audio: n = 160 samples, 16-bit, 8 kHz, mono, after the
-	 * jitter buffer and G.711 decoding; lost packets arrive concealed. */
+	 * jitter buffer and G.711 decoding (and echo cancellation when ci->aec); lost
+	 * packets arrive concealed. */
 	void (*audio)(void *carg, const int16_t *pcm, size_t n);
 	/* After MEDIA_EV_HANGUP returns, mc must not be used unless referenced. */
 	void (*event)(void *carg, const struct media_event *ev);
@@ -108,7 +112,9 @@ int mediachan_alloc(struct mediachan **out, struct mediaworker *w,
 void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME]);
 void mediachan_push_event(struct mediachan *mc, const struct media_event *ev);
 /* Loop: takes up to one frame from the play queue into pcm (zero-filled);
- * returns the samples taken. Emits PLAYBACK_DONE when the queue runs dry. */
+ * returns the samples taken. Emits PLAYBACK_DONE when the queue runs dry. With AEC the
+ * frame is also the echo reference of the next pushed frame: call push_audio and pull
+ * once each per 20 ms tick. */
 size_t mediachan_pull(struct mediachan *mc, int16_t pcm[MEDIA_FRAME]);
 /* Loop: ends the channel with a HANGUP event and drops the loop's reference. */
 void mediachan_close(struct mediachan *mc, const char *reason);

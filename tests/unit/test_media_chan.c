@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "media/mediachan.h"
 
@@ -24,6 +26,7 @@ struct rec {
 	int hangups_requested;
 	uint64_t hangup_id;
 	char ctl[128]; /* transfer / DTMF requests, as "transfer:200 dtmf:12#" */
+	double energy_late; /* AEC test: energy of frames delivered after the first 4 s */
 };
 
 static struct rec R;
@@ -197,6 +200,86 @@ static void test_play_pull_done_flush(void **state)
 	assert_string_equal(R.log, "start done done hangup:bot_hangup ");
 }
 
+/* AEC test: counts frames under the lock (the test thread paces itself on them). */
+static void h_audio_energy(void *carg, const int16_t *pcm, size_t n)
+{
+	(void)carg;
+	pthread_mutex_lock(&R.lock);
+	if (R.frames >= 200)
+		for (size_t i = 0; i < n; i++)
+			R.energy_late += (double)pcm[i] * pcm[i];
+	R.frames++;
+	pthread_mutex_unlock(&R.lock);
+}
+
+static int frames_seen(void)
+{
+	int n;
+
+	pthread_mutex_lock(&R.lock);
+	n = R.frames;
+	pthread_mutex_unlock(&R.lock);
+	return n;
+}
+
+/* Like the RTP loop: each tick pushes what came in (our own output 100 ms ago, -10 dB) and
+ * pulls what goes out. Returns the received energy after 4 s, before any cancelling. */
+static double run_echo_call(bool aec)
+{
+	struct media_handler h = { .start = h_start, .audio = h_audio_energy, .event = h_event };
+	struct media_call_info ci = CI;
+	struct mediaworker *w;
+	struct mediachan *mc;
+	enum { TICKS = 400, DELAY = 5 };
+	static int16_t sent[TICKS][MEDIA_FRAME];
+	int16_t *voice = malloc(TICKS * MEDIA_FRAME * sizeof(*voice)), rx[MEDIA_FRAME];
+	unsigned seed = 1;
+	double lp = 0, pushed = 0;
+
+	assert_non_null(voice);
+	/* low-passed noise in 200 ms bursts: enough like a voice for an echo canceller */
+	for (int i = 0; i < TICKS * MEDIA_FRAME; i++) {
+		seed = seed * 1103515245u + 12345u;
+		lp = 0.7 * lp + 0.3 * ((double)((seed >> 8) & 0xffff) - 32768);
+		voice[i] = (int16_t)(((i / 1600) % 3 ? 0.5 : 0.05) * lp);
+	}
+	ci.aec = aec;
+	setup_rec();
+	assert_int_equal(mediaworker_start(&w, &h), 0);
+	assert_int_equal(mediachan_alloc(&mc, w, &ci, on_hangup, NULL), 0);
+	assert_int_equal(mediachan_play(mc, voice, TICKS * MEDIA_FRAME), 0);
+	for (int k = 0; k < TICKS; k++) {
+		for (int i = 0; i < MEDIA_FRAME; i++)
+			rx[i] = k >= DELAY ? (int16_t)lrint(sent[k - DELAY][i] * 0.316) : 0;
+		mediachan_push_audio(mc, rx);
+		assert_int_equal(mediachan_pull(mc, sent[k]), MEDIA_FRAME);
+		if (k >= 200)
+			for (int i = 0; i < MEDIA_FRAME; i++)
+				pushed += (double)rx[i] * rx[i];
+		/* stay within the channel's queue: dropped frames would be another test */
+		for (int spin = 0; k - frames_seen() > 32 && spin < 10000; spin++)
+			usleep(1000);
+	}
+	mediachan_close(mc, "caller_bye");
+	mediaworker_stop(w);
+	assert_int_equal(R.frames, TICKS);
+	free(voice);
+	return pushed;
+}
+
+static void test_aec(void **state)
+{
+	double pushed, reduced;
+
+	(void)state;
+	pushed = run_echo_call(false);
+	assert_true(fabs(R.energy_late - pushed) < 1e-6 * pushed); /* untouched without AEC */
+	pushed = run_echo_call(true);
+	reduced = 10 * log10(pushed / (R.energy_late + 1));
+	printf("echo through the channel reduced by %.1f dB\n", reduced);
+	assert_true(reduced > 20);
+}
+
 static void test_limit(void **state)
 {
 	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
@@ -221,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_hangup),
 		cmocka_unit_test(test_play_pull_done_flush),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_aec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
