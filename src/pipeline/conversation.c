@@ -69,7 +69,7 @@ struct conv {
 	struct stt_stream *pending;
 	char pending_keys[12];  /* or a DTMF key to answer, as "dtmf 1", "dtmf star" */
 	int64_t pending_start_ms, pending_end_ms;
-	bool pending_overlap;   /* the utterance began while the bot spoke, and did not stop it */
+	bool pending_overlap;   /* the utterance lay within the bot's speech and did not stop it */
 	bool stop;
 	atomic_uint gen;        /* bumped by barge-in: the turn in progress is dropped */
 	volatile bool cancel;   /* the same, for TTS polling */
@@ -500,9 +500,10 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 		free(heard);
 		return; /* noise, a failed recognition (logged), or the caller went on talking */
 	}
-	if (overlap && only_backchannel(heard)) {
-		log_info("call %llu: \"%s\" while the bot spoke: feedback, not answered",
-			 (unsigned long long)c->call_id, heard);
+	if (overlap && (only_backchannel(heard) || cf->barge_in)) {
+		log_info("call %llu: \"%s\" while the bot spoke: %s, not answered",
+			 (unsigned long long)c->call_id, heard,
+			 only_backchannel(heard) ? "feedback" : "it did not interrupt");
 		free(heard);
 		return;
 	}
@@ -704,7 +705,8 @@ static void end_utterance(struct conv *c)
 	c->pending_keys[0] = '\0';
 	c->pending = c->utt;
 	c->pending_start_ms = c->utt_start_ms;
-	c->pending_overlap = c->utt_overlap && !c->barged;
+	/* Said entirely over the bot's speech without interrupting it (the bot still talks). */
+	c->pending_overlap = c->utt_overlap && !c->barged && mediachan_queued(c->mc) > 0;
 	c->pending_end_ms = end_ms;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
