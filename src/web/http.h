@@ -126,6 +126,14 @@ struct web_conf {
 /* Audit helper: one audit_log row with the request's user and client address. */
 void web_audit(struct http_req *req, const char *action, const char *details);
 
+/* originate.c: an outbound call for a route. A destination is an extension, a number or a
+ * SIP URI (no spaces, quotes, brackets or control characters). web_originate() places the
+ * call, audits `action` and answers 202 {ok, status, call_id}, 403 (OUTBOUND_ALLOW),
+ * 503 (busy, or no call service) or 502. */
+bool web_destination_valid(const char *to);
+enum MHD_Result web_originate(struct http_req *req, const char *action, const char *to,
+			      const char *purpose);
+
 /* Routes, one file each. */
 enum MHD_Result route_health(struct http_req *req);
 enum MHD_Result route_login_page(struct http_req *req);
