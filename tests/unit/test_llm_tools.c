@@ -16,54 +16,29 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "mock_server.h"
 #include "llm/llm.h"
 
-extern char **environ;
+static struct mock_server srv;
 
 static char dir[] = "/tmp/callbot-llmtools-XXXXXX";
-static pid_t pid;
 static int port;
 static char logpath[300];
 
 static int setup(void **state)
 {
-	char portfile[300], script[600], *buf;
-	char *argv[5];
-
 	(void)state;
-	if (!mkdtemp(dir))
+	if (!mkdtemp(dir) || mock_server_start(&srv, dir, "fake_tool_llm.py", "llm"))
 		return -1;
-	snprintf(portfile, sizeof(portfile), "%s/port", dir);
-	snprintf(logpath, sizeof(logpath), "%s/requests.log", dir);
-	snprintf(script, sizeof(script), "%s/../mock/fake_tool_llm.py", getenv("CALLBOT_TEST_DATA"));
-	argv[0] = "/usr/bin/python3";
-	argv[1] = script;
-	argv[2] = portfile;
-	argv[3] = logpath;
-	argv[4] = NULL;
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -1;
-	for (int i = 0; i < 100; i++) {
-		if (file_read_all(portfile, 64, &buf, NULL) == 0) {
-			port = atoi(buf);
-			free(buf);
-			return 0;
-		}
-		usleep(50 * 1000);
-	}
-	return -1;
+	port = srv.port;
+	snprintf(logpath, sizeof(logpath), "%s", srv.log);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char path[400];
-
 	(void)state;
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	snprintf(path, sizeof(path), "%s/port", dir);
-	unlink(path);
-	unlink(logpath);
+	mock_server_stop(&srv);
 	rmdir(dir);
 	return 0;
 }

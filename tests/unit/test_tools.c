@@ -21,47 +21,21 @@
 #include "tools/tools.h"
 #include "tools/webhook.h"
 
-extern char **environ;
+#include "mock_server.h"
+
 
 static char dir[] = "/tmp/callbot-tools-XXXXXX";
-static pid_t hook_pid, llm_pid;
-static int hook_port, llm_port;
-static char hook_log[300], llm_log[300];
+static struct mock_server hook, llm_srv;
 
-static int spawn(const char *script, const char *name, pid_t *pid, int *port, char *logp)
-{
-	char portfile[300], path[600], *buf;
-	char *argv[5];
-
-	snprintf(portfile, sizeof(portfile), "%s/%s.port", dir, name);
-	snprintf(logp, 300, "%s/%s.log", dir, name);
-	snprintf(path, sizeof(path), "%s/../mock/%s", getenv("CALLBOT_TEST_DATA"), script);
-	argv[0] = "/usr/bin/python3";
-	argv[1] = path;
-	argv[2] = portfile;
-	argv[3] = logp;
-	argv[4] = NULL;
-	if (posix_spawn(pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -1;
-	for (int i = 0; i < 100; i++) {
-		if (file_read_all(portfile, 64, &buf, NULL) == 0) {
-			*port = atoi(buf);
-			free(buf);
-			return 0;
-		}
-		usleep(50 * 1000);
-	}
-	return -1;
-}
 
 static int setup(void **state)
 {
 	(void)state;
 	if (!mkdtemp(dir))
 		return -1;
-	if (spawn("fake_webhook.py", "hook", &hook_pid, &hook_port, hook_log))
+	if (mock_server_start(&hook, dir, "fake_webhook.py", "hook"))
 		return -1;
-	return spawn("fake_tool_llm.py", "llm", &llm_pid, &llm_port, llm_log);
+	return mock_server_start(&llm_srv, dir, "fake_tool_llm.py", "llm");
 }
 
 static int teardown(void **state)
@@ -69,10 +43,8 @@ static int teardown(void **state)
 	char cmd[400];
 
 	(void)state;
-	kill(hook_pid, SIGTERM);
-	kill(llm_pid, SIGTERM);
-	waitpid(hook_pid, NULL, 0);
-	waitpid(llm_pid, NULL, 0);
+	mock_server_stop(&hook);
+	mock_server_stop(&llm_srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -255,8 +227,8 @@ static struct tools *hook_tools(const char *extra_tool)
 		 "\"url\":\"http://127.0.0.1:%d/binary\"},"
 		 "{\"name\":\"evil_lookup\",\"description\":\"d\",\"parameters\":{\"type\":\"object\"},"
 		 "\"url\":\"http://localhost:%d/order\"}%s]}",
-		 hook_port, hook_port, hook_port, hook_port, hook_port, hook_port, hook_port,
-		 hook_port, extra_tool);
+		 hook.port, hook.port, hook.port, hook.port, hook.port, hook.port, hook.port,
+		 hook.port, extra_tool);
 	assert_int_equal(tools_parse(&t, js, strlen(js), "tools.json", err, sizeof(err)), 0);
 	return t;
 }
@@ -269,14 +241,14 @@ static void test_webhook_calls(void **state)
 	int64_t t0;
 
 	(void)state;
-	truncate_file(hook_log);
+	truncate_file(hook.log);
 	assert_int_equal(tools_call(t, "lookup_order", "{\"id\":\"42\"}", NULL, &res), 0);
 	assert_string_equal(res, "{\"status\": \"shipped\", \"id\": \"42\"}");
 	free(res);
 	assert_int_equal(tools_call(t, "get_order", "{\"id\":\"7 & 8\"}", NULL, &res), 0);
 	assert_non_null(strstr(res, "\"7 & 8\""));
 	free(res);
-	log = slurp(hook_log);
+	log = slurp(hook.log);
 	assert_non_null(strstr(log, "\"method\": \"POST\", \"path\": \"/order\", \"query\": {}, "
 				    "\"body\": {\"id\": \"42\"}"));
 	assert_non_null(strstr(log, "\"X-Api-Key\": \"k1\""));
@@ -285,7 +257,7 @@ static void test_webhook_calls(void **state)
 	free(log);
 
 	/* Refused before any request: host not listed (localhost is not 127.0.0.1 here). */
-	truncate_file(hook_log);
+	truncate_file(hook.log);
 	assert_int_equal(tools_call(t, "evil_lookup", "{}", NULL, &res), EACCES);
 	assert_string_equal(res, "error: refused: host localhost is not in allowed_hosts");
 	free(res);
@@ -299,7 +271,7 @@ static void test_webhook_calls(void **state)
 	free(res);
 	assert_int_equal(tools_call(t, "nope", "{}", NULL, &res), ENOENT);
 	free(res);
-	log = slurp(hook_log);
+	log = slurp(hook.log);
 	assert_string_equal(log, "");
 	free(log);
 
@@ -307,7 +279,7 @@ static void test_webhook_calls(void **state)
 	assert_int_equal(tools_call(t, "hop", "{}", NULL, &res), EPROTO);
 	assert_non_null(strstr(res, "302 redirect not followed"));
 	free(res);
-	log = slurp(hook_log);
+	log = slurp(hook.log);
 	assert_non_null(strstr(log, "/redirect"));
 	assert_null(strstr(log, "/order"));
 	free(log);
@@ -368,7 +340,7 @@ static struct llm *make_llm(enum llm_backend be)
 	char err[256];
 
 	memset(&c, 0, sizeof(c));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", llm_port, be == LLM_OPENAI ? "/v1" : "");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", llm_srv.port, be == LLM_OPENAI ? "/v1" : "");
 	c.llm_backend = be;
 	c.ollama_url = url;
 	c.ollama_model = "tiny";
@@ -403,8 +375,8 @@ static void dialogue_with(enum llm_backend be)
 	struct heard h;
 	char *log;
 
-	truncate_file(llm_log);
-	truncate_file(hook_log);
+	truncate_file(llm_srv.log);
+	truncate_file(hook.log);
 	/* Two calls in one round: one runs, one is refused; both results go back. */
 	assert_int_equal(talk(llm, t, "[{\"name\":\"lookup_order\",\"arguments\":{\"id\":\"42\"}},"
 				      "{\"name\":\"evil_lookup\",\"arguments\":{\"id\":\"7\"}}]", &h, &r), 0);
@@ -421,7 +393,7 @@ static void dialogue_with(enum llm_backend be)
 			    "evil_lookup({\"id\":\"7\"}) -> error: refused: host localhost is not in "
 			    "allowed_hosts\n");
 	llm_reply_clear(&r);
-	log = slurp(llm_log);
+	log = slurp(llm_srv.log);
 	/* First request offers the tools; the second carries the calls and their results. */
 	assert_non_null(strstr(log, "\"name\": \"lookup_order\", \"description\": \"Find an order\""));
 	if (be == LLM_OPENAI) {
@@ -435,7 +407,7 @@ static void dialogue_with(enum llm_backend be)
 		assert_non_null(strstr(log, "\"arguments\": {\"id\": \"42\"}"));
 	}
 	free(log);
-	log = slurp(hook_log);
+	log = slurp(hook.log);
 	assert_non_null(strstr(log, "\"body\": {\"id\": \"42\"}"));
 	assert_null(strstr(log, "\"id\": \"7\""));
 	free(log);
