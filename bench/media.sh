@@ -122,6 +122,7 @@ wait "$SIPP_PID" 2>/dev/null || log "sipp reported failures"
 ok_calls=$(sed -n 's/^ *Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$WORK/sipp.out" | tail -1)
 [ -n "$ok_calls" ] || ok_calls=0
 if [ "$SERVER" = callbot ]; then cb_stop; else kill "$SRV_PID" 2>/dev/null || true; fi
+[ -z "${BENCH_KEEP:-}" ] || cp "$PCAP" "$BENCH_KEEP"
 "$PY" "$HERE/rtp_stats.py" "$PCAP" "$((WIN * 50))" >"$WORK/rtp.txt"
 read -r streams held packets loss late p50 p99 <"$WORK/rtp.txt"
 ok=0
