@@ -89,21 +89,33 @@ sleep $((RAMP + 3))
 
 # Steady window.
 PCAP=$WORK/out.pcap
-timeout $((WIN + 30)) dumpcap -q -P -i lo -s 64 -f "udp and src portrange $RTP_BASE-$((RTP_BASE + NPORTS))" \
+# From the server's RTP ports to sipp's: loopback also carries other programs' traffic.
+timeout $((WIN + 30)) dumpcap -q -P -i lo -s 64 \
+	-f "udp and src portrange $RTP_BASE-$((RTP_BASE + NPORTS)) and dst portrange $SIPP_MP-$((SIPP_MP + NPORTS))" \
 	-w "$PCAP" >"$WORK/dumpcap.log" 2>&1 &
 CAP=$!
 PIDS+=("$CAP")
 sleep 0.5
 hz=$(getconf CLK_TCK)
 udp_drops() {
-	# /proc/net/udp: local address (hex ip:port) in field 2, drops in the last field.
-	"$PY" -c 'import sys
-lo, hi, d = int(sys.argv[1]), int(sys.argv[2]), 0
+	# Drops (last field of /proc/net/udp) of the server's own sockets, matched by inode:
+	# other programs on this machine may use ports in the same range.
+	"$PY" -c 'import os, sys
+fds = "/proc/%s/fd" % sys.argv[1]
+mine = set()
+for n in os.listdir(fds):
+    try:
+        t = os.readlink(os.path.join(fds, n))
+    except OSError:
+        continue
+    if t.startswith("socket:["):
+        mine.add(t[8:-1])
+d = 0
 for line in list(open("/proc/net/udp"))[1:]:
     f = line.split()
-    if lo <= int(f[1].split(":")[1], 16) <= hi:
+    if f[9] in mine:
         d += int(f[-1])
-print(d)' "$RTP_BASE" "$((RTP_BASE + NPORTS))"
+print(d)' "$SRV_PID"
 }
 d0=$(udp_drops)
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$SRV_PID/stat")
