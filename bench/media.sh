@@ -65,12 +65,14 @@ CFG
 	wait_for "$dir/out" "baresip is ready" 10 || die "baresip did not start: $(tail -5 "$dir/out")"
 }
 
+# Before the server starts: baresip holds 4 descriptors per call and stalled at 255 calls
+# under the default limit of 1024.
+ulimit -n 65536 2>/dev/null || true
 case "$SERVER" in
 callbot) start_callbot ;;
 baresip) start_baresip ;;
 *) die "server must be callbot or baresip" ;;
 esac
-ulimit -n 65536 2>/dev/null || true
 
 # The caller: loops its speech for TALK s, no DTMF; 180 optional (baresip answers at once).
 sed -e 's|rtp_stream="caller.ulaw,1,0"|rtp_stream="caller.ulaw,-1,0"|' -e '/dtmf_2833/,+0d' \
