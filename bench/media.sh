@@ -65,8 +65,8 @@ CFG
 	wait_for "$dir/out" "baresip is ready" 10 || die "baresip did not start: $(tail -5 "$dir/out")"
 }
 
-# Before the server starts: baresip holds 4 descriptors per call and stalled at 255 calls
-# under the default limit of 1024.
+# Before the server starts: baresip stalled at 255 calls (SIP, RTP and RTCP sockets and
+# its timers per call) under the default limit of 1024 descriptors.
 ulimit -n 65536 2>/dev/null || true
 case "$SERVER" in
 callbot) start_callbot ;;
