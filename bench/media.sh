@@ -65,8 +65,7 @@ CFG
 	wait_for "$dir/out" "baresip is ready" 10 || die "baresip did not start: $(tail -5 "$dir/out")"
 }
 
-# Before the server starts: baresip stalled at exactly 255 calls under the default limit
-# of 1024 descriptors (about four per call).
+# Before the server starts, so both servers may hold thousands of sockets.
 ulimit -n 65536 2>/dev/null || true
 case "$SERVER" in
 callbot) start_callbot ;;
