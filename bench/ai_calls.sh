@@ -7,7 +7,7 @@
 # steady state; the warm-up's answered count is reported as warm_answered (cold start).
 #
 # usage: bench/ai_calls.sh K [TURNS]        (TURNS default 5)
-#   CALLBOT=path/to/callbot (a Release build)
+#   CALLBOT=path/to/callbot (a Release build); BENCH_KEEP=dir: keep the work dir there.
 # Prints "aicalls k K turns N answered A dial_p50 X dial_p95 Y stored_p50 Z stored_p95 W
 # cpu_pct C warm_answered H": dial = end of the caller's audio -> first reply audio heard, stored =
 # callbot's response_ms (end of speech by its VAD -> first TTS audio queued).

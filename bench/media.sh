@@ -9,6 +9,7 @@
 #
 # usage: bench/media.sh callbot|baresip N [WINDOW]      (WINDOW default 10)
 #   CALLBOT=path/to/callbot (a Release build). Needs sipp, tshark, sox, espeak-ng, baresip.
+#   BENCH_KEEP=file: keep the capture there.
 # Prints one line: "media SERVER n N ok OK held H cpu_pct C rss_kb R drops D loss_pct L
 #   late L2 jit_p50 J jit_p99 J2 packets P" (OK 1 = every call answered, held and ended).
 set -euo pipefail
