@@ -1,5 +1,9 @@
-/* g711.c - G.711 mu-law and A-law, the classic segment algorithms (no tables needed). */
+/* g711.c - G.711 mu-law and A-law. The per-sample functions are the classic segment
+ * algorithms; the buffer forms, which carry every RTP packet, look the codes up in tables
+ * built once from them (callgrind: 28 -> ~4 instructions per sample to encode). */
 #include "media/g711.h"
+
+#include <pthread.h>
 
 #define ULAW_BIAS 0x84 /* decoder */
 
@@ -75,14 +79,41 @@ int16_t g711_alaw_dec(uint8_t a)
 	return (int16_t)((a & 0x80) ? v : -v);
 }
 
+/* mu-law depends only on s >> 2 (14 bits), A-law only on s >> 3 (13 bits, as -s-1 == ~s):
+ * 16 KiB + 8 KiB of codes, and 256 samples per law for decoding. */
+static uint8_t ulaw_codes[1 << 14], alaw_codes[1 << 13];
+static int16_t ulaw_pcm[256], alaw_pcm[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_build(void)
+{
+	for (int i = 0; i < (1 << 14); i++)
+		ulaw_codes[i] = g711_ulaw_enc((int16_t)((i - (1 << 13)) * 4));
+	for (int i = 0; i < (1 << 13); i++)
+		alaw_codes[i] = g711_alaw_enc((int16_t)((i - (1 << 12)) * 8));
+	for (int c = 0; c < 256; c++) {
+		ulaw_pcm[c] = g711_ulaw_dec((uint8_t)c);
+		alaw_pcm[c] = g711_alaw_dec((uint8_t)c);
+	}
+}
+
 void g711_encode(int law, const int16_t *pcm, uint8_t *out, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		out[i] = law == 8 ? g711_alaw_enc(pcm[i]) : g711_ulaw_enc(pcm[i]);
+	pthread_once(&tables_once, tables_build);
+	if (law == 8) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = alaw_codes[(pcm[i] >> 3) + (1 << 12)];
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out[i] = ulaw_codes[(pcm[i] >> 2) + (1 << 13)];
+	}
 }
 
 void g711_decode(int law, const uint8_t *in, int16_t *pcm, size_t n)
 {
+	const int16_t *t = law == 8 ? alaw_pcm : ulaw_pcm;
+
+	pthread_once(&tables_once, tables_build);
 	for (size_t i = 0; i < n; i++)
-		pcm[i] = law == 8 ? g711_alaw_dec(in[i]) : g711_ulaw_dec(in[i]);
+		pcm[i] = t[in[i]];
 }

@@ -103,18 +103,34 @@ void vad_reset(struct vad *v)
 	v->preroll_n = 0;
 }
 
+typedef double v2d __attribute__((vector_size(16)));
+
 /* LPC prediction gain in dB (Levinson-Durbin): 0 for white noise or an impulse,
  * 10-25 dB for voiced speech. */
-static float tonality_db(const float *x, size_t n)
+static float tonality_db(const double *x, size_t n)
 {
 	double r[LPC_ORDER + 1], a[LPC_ORDER + 1], tmp[LPC_ORDER + 1], err;
 
 	for (int k = 0; k <= LPC_ORDER; k++) {
-		double s = 0;
+		/* Two lanes of two: pairs of products added as vectors (a single double sum
+		 * must be added in order, one at a time); the rounding difference is ~1e-16. */
+		v2d s0 = { 0, 0 }, s1 = { 0, 0 };
+		size_t i = (size_t)k;
 
-		for (size_t i = (size_t)k; i < n; i++)
-			s += (double)x[i] * x[i - (size_t)k];
-		r[k] = s;
+		for (; i + 4 <= n; i += 4) {
+			v2d a0, b0, a1, b1;
+
+			memcpy(&a0, x + i, sizeof(a0));
+			memcpy(&b0, x + i - (size_t)k, sizeof(b0));
+			memcpy(&a1, x + i + 2, sizeof(a1));
+			memcpy(&b1, x + i + 2 - (size_t)k, sizeof(b1));
+			s0 += a0 * b0;
+			s1 += a1 * b1;
+		}
+		s0 += s1;
+		r[k] = s0[0] + s0[1];
+		for (; i < n; i++)
+			r[k] += x[i] * x[i - (size_t)k];
 	}
 	if (r[0] < 1e-3)
 		return 0;
@@ -140,10 +156,14 @@ static float tonality_db(const float *x, size_t n)
 
 static void ring_put(struct vad *v, const int16_t *pcm)
 {
-	for (size_t i = 0; i < VAD_FRAME; i++) {
-		v->ring[v->ring_pos] = pcm[i];
-		v->ring_pos = (v->ring_pos + 1) % v->ring_cap;
-	}
+	/* Two copies at most (no division per sample: this runs for every call, every frame). */
+	size_t first = v->ring_cap - v->ring_pos < VAD_FRAME ? v->ring_cap - v->ring_pos : VAD_FRAME;
+
+	memcpy(v->ring + v->ring_pos, pcm, first * sizeof(*pcm));
+	memcpy(v->ring, pcm + first, (VAD_FRAME - first) * sizeof(*pcm));
+	v->ring_pos = first < VAD_FRAME ? VAD_FRAME - first : v->ring_pos + VAD_FRAME;
+	if (v->ring_pos == v->ring_cap)
+		v->ring_pos = 0;
 	v->ring_fill = v->ring_fill + VAD_FRAME > v->ring_cap ? v->ring_cap
 							      : v->ring_fill + VAD_FRAME;
 }
@@ -155,8 +175,8 @@ static bool stationary(struct vad *v)
 	if (v->stat_n < STAT_FRAMES)
 		return false;
 	for (unsigned i = 1; i < STAT_FRAMES; i++) {
-		lo = fminf(lo, v->stat[i]);
-		hi = fmaxf(hi, v->stat[i]);
+		lo = v->stat[i] < lo ? v->stat[i] : lo; /* levels are never NaN: no fminf() call */
+		hi = v->stat[i] > hi ? v->stat[i] : hi;
 	}
 	return hi - lo < STAT_RANGE_DB && lo > v->floor_db + v->p.stay_db;
 }
@@ -181,7 +201,7 @@ static void floor_update(struct vad *v, bool noise_like)
 
 enum vad_event vad_feed(struct vad *v, const int16_t *pcm, size_t n)
 {
-	float x[VAD_FRAME];
+	double x[VAD_FRAME]; /* the filtered frame, widened once for the correlations */
 	double e = 0;
 	bool start_voice, stay_voice;
 	enum vad_event ev = VAD_NONE;
@@ -195,7 +215,7 @@ enum vad_event vad_feed(struct vad *v, const int16_t *pcm, size_t n)
 		v->hp_x1 = in;
 		v->hp_y1 = y;
 		x[i] = y;
-		e += (double)y * y;
+		e += x[i] * x[i];
 	}
 	e /= VAD_FRAME * 32768.0 * 32768.0;
 	v->level_db = e > 1e-10 ? (float)(10 * log10(e)) : LEVEL_MIN_DB;

@@ -13,6 +13,11 @@ LOGFILE as one JSON line. The behaviour is chosen by the last user message:
   anything else   - reply "You said: <text>. Second sentence here." token by token
 The environment variable FAKE_LLM_MODE (e.g. "500", "garbage", "hang") applies one of the
 modes above to every request, whatever was said (for tests that speak over SIP).
+For benchmarks (bench/latency.sh), two more variables:
+  FAKE_LLM_DELAY    seconds between streamed tokens (default 0.01; 0 sends them all at once,
+                    0.05 is 20 tokens/s)
+  FAKE_LLM_REPLIES  replies separated by "|", used in turn by successive requests instead
+                    of "You said: ..." (e.g. a short and a long answer, alternately)
 """
 import json
 import os
@@ -22,7 +27,10 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 DELAY = 0.15
+TOKEN_DELAY = float(os.environ.get("FAKE_LLM_DELAY", "0.01"))
+REPLIES = [r for r in os.environ.get("FAKE_LLM_REPLIES", "").split("|") if r.strip()]
 seen = {}
+served = [0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -59,10 +67,14 @@ class Handler(BaseHTTPRequestHandler):
         if "mode:garbage" in said:
             self.wfile.write(b"<html>this is not json</html>\n")
             return
-        words = ("You said: %s. Second sentence here." % said).split(" ")
+        if REPLIES:
+            words = REPLIES[served[0] % len(REPLIES)].split(" ")
+            served[0] += 1
+        else:
+            words = ("You said: %s. Second sentence here." % said).split(" ")
         if "mode:cut" in said:
             words = words[:2]
-        delay = DELAY if "mode:slow" in said else 0.01
+        delay = DELAY if "mode:slow" in said else TOKEN_DELAY
         for i, w in enumerate(words):
             tok = w if i == 0 else " " + w
             if openai:
@@ -72,7 +84,8 @@ class Handler(BaseHTTPRequestHandler):
                 ev = {"message": {"role": "assistant", "content": tok}, "done": False}
                 self.wfile.write(json.dumps(ev).encode() + b"\n")
             self.wfile.flush()
-            time.sleep(delay)
+            if delay > 0:
+                time.sleep(delay)
         if "mode:cut" in said:
             return
         if openai:

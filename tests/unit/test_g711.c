@@ -107,6 +107,31 @@ static void test_buffers(void **state)
 		assert_int_equal(back[i], g711_alaw_dec(g711_alaw_enc(pcm[i])));
 }
 
+/* The buffer forms (table lookups) equal the per-sample reference for every input. */
+static void test_buffers_exhaustive(void **state)
+{
+	static int16_t pcm[65536], back[256];
+	static uint8_t out[65536], codes[256];
+
+	(void)state;
+	for (int i = 0; i < 65536; i++)
+		pcm[i] = (int16_t)(i - 32768);
+	for (int i = 0; i < 256; i++)
+		codes[i] = (uint8_t)i;
+	g711_encode(0, pcm, out, 65536);
+	for (int i = 0; i < 65536; i++)
+		assert_int_equal(out[i], g711_ulaw_enc(pcm[i]));
+	g711_encode(8, pcm, out, 65536);
+	for (int i = 0; i < 65536; i++)
+		assert_int_equal(out[i], g711_alaw_enc(pcm[i]));
+	g711_decode(0, codes, back, 256);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(back[i], g711_ulaw_dec(codes[i]));
+	g711_decode(8, codes, back, 256);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(back[i], g711_alaw_dec(codes[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_error),
 		cmocka_unit_test(test_monotonic),
 		cmocka_unit_test(test_buffers),
+		cmocka_unit_test(test_buffers_exhaustive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
