@@ -67,6 +67,7 @@ struct conv {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct stt_stream *pending;
+	struct stt_stream *standby; /* begun ahead on this call's thread, for the next utterance */
 	char pending_keys[12];  /* or a DTMF key to answer, as "dtmf 1", "dtmf star" */
 	int64_t pending_start_ms, pending_end_ms;
 	bool pending_overlap;   /* the utterance lay within the bot's speech and did not stop it */
@@ -110,6 +111,7 @@ static void conv_unref(struct conv *c)
 		return;
 	stt_stream_abort(c->utt);
 	stt_stream_abort(c->pending);
+	stt_stream_abort(c->standby);
 	vad_free(c->vad);
 	for (size_t i = 0; i < c->nhistory; i++)
 		free((char *)c->history[i].text);
@@ -547,10 +549,33 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	llm_reply_clear(&reply);
 }
 
+/* Begins the next utterance's recognition ahead of time, on this call's thread: a
+ * recogniser may take a second to load (a new pocketsphinx decoder), which must not
+ * happen on the media worker that serves every call. */
+static void prepare_standby(struct conv *c)
+{
+	struct stt_stream *s = NULL;
+	bool have;
+
+	pthread_mutex_lock(&c->lock);
+	have = c->standby || c->stop;
+	pthread_mutex_unlock(&c->lock);
+	if (have || stt_stream_begin(c->p->d.stt, c->p->phrases, &s))
+		return; /* none free now: begin_utterance() tries again itself */
+	pthread_mutex_lock(&c->lock);
+	if (!c->standby && !c->stop) {
+		c->standby = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	stt_stream_abort(s);
+}
+
 static void *conv_thread(void *arg)
 {
 	struct conv *c = arg;
 
+	prepare_standby(c);
 	greet(c);
 	for (;;) {
 		struct stt_stream *utt;
@@ -558,6 +583,7 @@ static void *conv_thread(void *arg)
 		int64_t start_ms, end_ms;
 		bool overlap;
 
+		prepare_standby(c);
 		pthread_mutex_lock(&c->lock);
 		while (!c->pending && !c->pending_keys[0] && !c->stop)
 			pthread_cond_wait(&c->cond, &c->lock);
@@ -629,9 +655,14 @@ static void begin_utterance(struct conv *c)
 {
 	int16_t pre[8000];
 	size_t n;
-	int rc;
+	int rc = 0;
 
-	rc = stt_stream_begin(c->p->d.stt, c->p->phrases, &c->utt);
+	pthread_mutex_lock(&c->lock);
+	c->utt = c->standby;
+	c->standby = NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (!c->utt)
+		rc = stt_stream_begin(c->p->d.stt, c->p->phrases, &c->utt);
 	if (rc) {
 		log_warn("call %llu: cannot start recognition: %s", (unsigned long long)c->call_id,
 			 strerror(rc));

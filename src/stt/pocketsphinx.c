@@ -206,7 +206,9 @@ static int ps_engine_alloc(void **out, const struct conf *c, char *err, size_t e
 	 * the log stream, hence both), its errors to our log */
 	err_set_logfp(NULL);
 	err_set_callback(ps_log_cb, NULL);
-	e->max = c->max_calls > 0 ? (size_t)c->max_calls : 16;
+	/* a call holds up to two: the utterance being answered and the next one's, begun
+	 * ahead on its own thread (conversation.c, prepare_standby) */
+	e->max = 2 * (c->max_calls > 0 ? (size_t)c->max_calls : 16);
 	/* CALLBOT_PS_FLOOR_DBFS: a tuning knob for bench/speech_wer (not a setting) */
 	floor_db = getenv("CALLBOT_PS_FLOOR_DBFS") ? atof(getenv("CALLBOT_PS_FLOOR_DBFS"))
 						   : PS_FLOOR_DBFS;

@@ -189,17 +189,22 @@ static void test_general_model(void **state)
 
 static void test_pool_and_errors(void **state)
 {
-	struct stt_stream *a, *b, *c;
+	struct stt_stream *a, *b, *c, *d, *e;
 	const char *const unknown[] = { "zzyzx qqq", NULL };
 	const char *const none[] = { NULL };
 	char *t;
 
 	(void)state;
-	/* max_calls 2: two decoders, the third stream must wait its turn */
+	/* max_calls 2: four decoders (a call holds its utterance and the next one's), the
+	 * fifth stream must wait its turn */
 	assert_int_equal(stt_stream_begin(eng, NULL, &a), 0);
 	assert_int_equal(stt_stream_begin(eng, phrases, &b), 0);
+	assert_int_equal(stt_stream_begin(eng, NULL, &d), 0);
+	assert_int_equal(stt_stream_begin(eng, NULL, &e), 0);
 	assert_int_equal(stt_stream_begin(eng, NULL, &c), EBUSY);
 	stt_stream_abort(a);
+	stt_stream_abort(d);
+	stt_stream_abort(e);
 	assert_int_equal(stt_stream_begin(eng, NULL, &c), 0);
 	assert_int_equal(stt_stream_end(b, &t, NULL), 0); /* no audio: nothing recognised */
 	assert_string_equal(t, "");
