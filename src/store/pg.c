@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,43 @@
 #define AUDIT_COLS "a.id, " MS("a.timestamp") ", a.user_id, u.username, a.action," \
 	" a.details, a.ip_address"
 
+/* A few connections, each used by one operation at a time: the call-row writer, dashboard
+ * requests and the CLI do not queue behind one another. */
+#define PG_POOL 4
+
+struct pg_conn {
+	pthread_mutex_t lock;
+	PGconn *conn;
+};
+
 struct pg_store {
 	struct store base;
-	pthread_mutex_t lock;	/* one operation at a time on the connection */
-	PGconn *conn;
+	struct pg_conn pool[PG_POOL];
+	atomic_uint next;	/* where the next search for a free connection starts */
 	char *conninfo;
 };
+
+/* A free connection if there is one, else waits for one (round robin). */
+static struct pg_conn *conn_take(struct pg_store *s)
+{
+	unsigned start = atomic_fetch_add(&s->next, 1);
+
+	for (unsigned i = 0; i < PG_POOL; i++) {
+		struct pg_conn *c = &s->pool[(start + i) % PG_POOL];
+
+		if (pthread_mutex_trylock(&c->lock) == 0)
+			return c;
+	}
+	pthread_mutex_lock(&s->pool[start % PG_POOL].lock);
+	return &s->pool[start % PG_POOL];
+}
+
+static void conn_give(struct pg_conn *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int conn_setup(struct pg_conn *c);
 
 static struct pg_store *pg(struct store *st)
 {
@@ -128,14 +160,14 @@ static bool expected(int err)
 }
 
 /* Waits for the server to come back (restart, failover). */
-static int reconnect(struct pg_store *s)
+static int reconnect(struct pg_conn *c)
 {
 	int waited = 0, delay = 100;
 
 	log_warn("store: PostgreSQL connection lost; reconnecting");
 	while (waited < RECONNECT_MS) {
-		PQreset(s->conn);
-		if (PQstatus(s->conn) == CONNECTION_OK) {
+		PQreset(c->conn);
+		if (PQstatus(c->conn) == CONNECTION_OK && conn_setup(c) == 0) {
 			log_info("store: PostgreSQL connection restored");
 			alert_state("database_down", "database_restored", true, NULL);
 			return 0;
@@ -145,7 +177,7 @@ static int reconnect(struct pg_store *s)
 		if (delay < 1000)
 			delay *= 2;
 	}
-	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(s->conn));
+	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(c->conn));
 	alert_state("database_down", "database_restored", false,
 		    "{\"error\":\"cannot reconnect to PostgreSQL\"}");
 	return EIO;
@@ -159,7 +191,7 @@ static int reconnect(struct pg_store *s)
  * committed without our seeing the answer (redone: inserts then report
  * EEXIST on their unique key, which retried() turns into success).
  */
-static int run(struct pg_store *s, const char *what, const char *sql,
+static int run(struct pg_conn *c, const char *what, const char *sql,
 	       const struct params *p, PGresult **out, bool *retried)
 {
 	PGresult *r = NULL;
@@ -170,15 +202,15 @@ static int run(struct pg_store *s, const char *what, const char *sql,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		ExecStatusType st;
 
-		if (PQstatus(s->conn) != CONNECTION_OK && (err = reconnect(s)) != 0)
+		if (PQstatus(c->conn) != CONNECTION_OK && (err = reconnect(c)) != 0)
 			break;
-		r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
+		r = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
 		st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			err = 0;
 			break;
 		}
-		if (PQstatus(s->conn) == CONNECTION_BAD && attempt == 0) {
+		if (PQstatus(c->conn) == CONNECTION_BAD && attempt == 0) {
 			PQclear(r);
 			r = NULL;
 			if (retried)
@@ -188,7 +220,7 @@ static int run(struct pg_store *s, const char *what, const char *sql,
 		err = pg_errno(r);
 		if (!expected(err))
 			log_error("store: PostgreSQL: %s: %s", what,
-				  r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+				  r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn));
 		break;
 	}
 	if (err || !out) {
@@ -301,15 +333,15 @@ static int read_turn(const PGresult *r, int row, struct store_turn *t)
 static int exec_change(struct pg_store *s, const char *what, const char *sql,
 		       const struct params *p, int64_t *changed)
 {
+	struct pg_conn *c = conn_take(s);
 	PGresult *r = NULL;
 	int err;
 
-	pthread_mutex_lock(&s->lock);
-	err = run(s, what, sql, p, &r, NULL);
+	err = run(c, what, sql, p, &r, NULL);
 	if (!err && changed)
 		*changed = strtoll(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	pthread_mutex_unlock(&s->lock);
+	conn_give(c);
 	return err;
 }
 
@@ -327,19 +359,19 @@ static int change_one(struct pg_store *s, const char *what, const char *sql,
 static int insert_id(struct pg_store *s, const char *what, const char *sql,
 		     const struct params *p, int64_t *id_out, bool idempotent)
 {
+	struct pg_conn *c = conn_take(s);
 	PGresult *r = NULL;
 	bool retried = false;
 	int err;
 
-	pthread_mutex_lock(&s->lock);
-	err = run(s, what, sql, p, &r, &retried);
+	err = run(c, what, sql, p, &r, &retried);
 	/* the first attempt was committed but its answer lost */
 	if (err == EEXIST && retried && idempotent)
 		err = 0;
 	if (!err && id_out)
 		*id_out = r && PQntuples(r) ? col_i64(r, 0, 0) : 0;
 	PQclear(r);
-	pthread_mutex_unlock(&s->lock);
+	conn_give(c);
 	return err;
 }
 
@@ -348,26 +380,26 @@ typedef int (row_reader)(const PGresult *r, int row, void *h, void *arg);
 static int query_rows(struct pg_store *s, const char *what, const char *sql,
 		      const struct params *p, row_reader *rd, void *h, void *arg)
 {
+	struct pg_conn *c = conn_take(s);
 	PGresult *r = NULL;
 	int err;
 
-	pthread_mutex_lock(&s->lock);
-	err = run(s, what, sql, p, &r, NULL);
+	err = run(c, what, sql, p, &r, NULL);
 	for (int i = 0; !err && i < PQntuples(r); i++)
 		err = rd(r, i, h, arg);
 	PQclear(r);
-	pthread_mutex_unlock(&s->lock);
+	conn_give(c);
 	return err;
 }
 
 static int query_one(struct pg_store *s, const char *what, const char *sql,
 		     const struct params *p, PGresult **out)
 {
+	struct pg_conn *c = conn_take(s);
 	int err;
 
-	pthread_mutex_lock(&s->lock);
-	err = run(s, what, sql, p, out, NULL);
-	pthread_mutex_unlock(&s->lock);
+	err = run(c, what, sql, p, out, NULL);
+	conn_give(c);
 	if (!err && PQntuples(*out) == 0) {
 		PQclear(*out);
 		*out = NULL;
@@ -399,9 +431,11 @@ static void quiet_notice(void *arg, const char *message)
 
 static void pg_destroy(struct pg_store *s)
 {
-	if (s->conn)
-		PQfinish(s->conn);
-	pthread_mutex_destroy(&s->lock);
+	for (size_t i = 0; i < PG_POOL; i++) {
+		if (s->pool[i].conn)
+			PQfinish(s->pool[i].conn);
+		pthread_mutex_destroy(&s->pool[i].lock);
+	}
 	if (s->conninfo) {
 		memset(s->conninfo, 0, strlen(s->conninfo));	/* may hold a password */
 		free(s->conninfo);
@@ -409,11 +443,39 @@ static void pg_destroy(struct pg_store *s)
 	free(s);
 }
 
+/* Per session, again after every reconnect: notices quiet, timestamps in UTC. */
+static int conn_setup(struct pg_conn *c)
+{
+	PGresult *r;
+	int err = 0;
+
+	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
+	r = PQexec(c->conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_error("store: PostgreSQL: session setup: %s", PQerrorMessage(c->conn));
+		err = EIO;
+	}
+	PQclear(r);
+	return err;
+}
+
+static int conn_open(struct pg_store *s, struct pg_conn *c)
+{
+	c->conn = PQconnectdb(s->conninfo);
+	if (!c->conn)
+		return ENOMEM;
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		/* libpq's message names host and reason, never the password */
+		log_error("store: PostgreSQL: %s", PQerrorMessage(c->conn));
+		return ECONNREFUSED;
+	}
+	return conn_setup(c);
+}
+
 static int pg_open(struct store **stp, const char *url, const char *base_dir)
 {
 	struct pg_store *s;
 	const char *sep = strstr(url, "://");
-	PGresult *r;
 	int err = 0;
 
 	(void)base_dir;
@@ -421,7 +483,8 @@ static int pg_open(struct store **stp, const char *url, const char *base_dir)
 	if (!s)
 		return ENOMEM;
 	s->base.be = &store_pg_backend;
-	pthread_mutex_init(&s->lock, NULL);
+	for (size_t i = 0; i < PG_POOL; i++)
+		pthread_mutex_init(&s->pool[i].lock, NULL);
 	/* libpq takes postgresql:// and postgres:// URIs; drop a SQLAlchemy
 	 * driver (postgresql+psycopg2://) */
 	if (asprintf(&s->conninfo, "postgresql%s", sep) < 0) {
@@ -429,25 +492,8 @@ static int pg_open(struct store **stp, const char *url, const char *base_dir)
 		pg_destroy(s);
 		return ENOMEM;
 	}
-	s->conn = PQconnectdb(s->conninfo);
-	if (!s->conn) {
-		pg_destroy(s);
-		return ENOMEM;
-	}
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		/* libpq's message names host and reason, never the password */
-		log_error("store: PostgreSQL: %s", PQerrorMessage(s->conn));
-		pg_destroy(s);
-		return ECONNREFUSED;
-	}
-	PQsetNoticeProcessor(s->conn, quiet_notice, NULL);
-	/* timestamps are read and written in UTC */
-	r = PQexec(s->conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		log_error("store: PostgreSQL: session setup: %s", PQerrorMessage(s->conn));
-		err = EIO;
-	}
-	PQclear(r);
+	for (size_t i = 0; i < PG_POOL && !err; i++)
+		err = conn_open(s, &s->pool[i]);
 	if (err) {
 		pg_destroy(s);
 		return err;
@@ -480,35 +526,35 @@ static int schema_version(struct pg_store *s, int *version)
 	return err;
 }
 
-static int tx(struct pg_store *s, const char *sql)
+static int tx(struct pg_conn *c, const char *sql)
 {
-	PGresult *r = PQexec(s->conn, sql);
+	PGresult *r = PQexec(c->conn, sql);
 	int err = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ?
 			  0 : pg_errno(r);
 
 	if (err)
-		log_error("store: PostgreSQL: %s: %s", sql, PQerrorMessage(s->conn));
+		log_error("store: PostgreSQL: %s: %s", sql, PQerrorMessage(c->conn));
 	PQclear(r);
 	return err;
 }
 
-static int apply(struct pg_store *s, const struct store_migration *m)
+static int apply(struct pg_conn *c, const struct store_migration *m)
 {
 	struct params p = { .n = 0 };
 	PGresult *r = NULL;
 	bool applied;
 	int err;
 
-	if (PQstatus(s->conn) != CONNECTION_OK && (err = reconnect(s)) != 0)
+	if (PQstatus(c->conn) != CONNECTION_OK && (err = reconnect(c)) != 0)
 		return err;
-	err = tx(s, "BEGIN");
+	err = tx(c, "BEGIN");
 	if (err)
 		return err;
-	err = tx(s, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")");
+	err = tx(c, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")");
 	if (err)
 		goto end;
 	p_i64(&p, m->version);
-	r = PQexecParams(s->conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+	r = PQexecParams(c->conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
 			 NULL, p.v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		err = pg_errno(r);
@@ -519,17 +565,17 @@ static int apply(struct pg_store *s, const struct store_migration *m)
 	PQclear(r);
 	if (applied)
 		goto end;
-	r = PQexec(s->conn, m->sql);
+	r = PQexec(c->conn, m->sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		log_error("store: PostgreSQL: migration %d (%s) failed: %s", m->version, m->name,
-			  PQerrorMessage(s->conn));
+			  PQerrorMessage(c->conn));
 		err = pg_errno(r);
 		PQclear(r);
 		goto end;
 	}
 	PQclear(r);
 	p_time(&p, store_time_now());
-	r = PQexecParams(s->conn, "INSERT INTO schema_migrations(version, applied_at)"
+	r = PQexecParams(c->conn, "INSERT INTO schema_migrations(version, applied_at)"
 			 " VALUES ($1, $2)", 2, NULL, p.v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		err = pg_errno(r);
@@ -538,9 +584,9 @@ static int apply(struct pg_store *s, const struct store_migration *m)
 		log_info("store: applied migration %d (%s)", m->version, m->name);
 end:
 	if (err)
-		PQclear(PQexec(s->conn, "ROLLBACK"));
+		PQclear(PQexec(c->conn, "ROLLBACK"));
 	else
-		err = tx(s, "COMMIT");
+		err = tx(c, "COMMIT");
 	return err;
 }
 
@@ -548,6 +594,7 @@ static int pg_migrate(struct store *st)
 {
 	struct pg_store *s = pg(st);
 	const struct store_migrations *m = &store_migrations_pg;
+	struct pg_conn *c;
 	int err, version = 0;
 
 	/* up to date: no DDL at all, so the least-privilege role of
@@ -565,10 +612,10 @@ static int pg_migrate(struct store *st)
 			  " knows only up to %zu; upgrade callbot", version, m->n);
 		return ENOTSUP;
 	}
-	pthread_mutex_lock(&s->lock);
+	c = conn_take(s);
 	for (size_t i = 0; !err && i < m->n; i++)
-		err = apply(s, &m->v[i]);
-	pthread_mutex_unlock(&s->lock);
+		err = apply(c, &m->v[i]);
+	conn_give(c);
 	return err;
 }
 
