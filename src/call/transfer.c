@@ -64,24 +64,23 @@ static void refer_resp(int err, const struct sip_msg *msg, void *arg)
 	report(call, false, msg->scode, "refused");
 }
 
-/* "1234", "sip:1234@pbx", "tel:+4930..." -> a URI for Refer-To. An extension goes to the
- * registrar's domain, or for a direct call to the host the call came from. */
+/* "1234", "sip:1234@pbx", "tel:+4930..." -> a URI for Refer-To. An extension goes to
+ * SIP_DOMAIN (which the configuration defaults to SIP_SERVER's host) or, for a direct
+ * call without a registrar, to the host the call came from. */
 static int target_uri(struct call *call, const char *target, char *buf, size_t size)
 {
-	const struct conf *c = call->cs->conf;
+	const char *domain = call->cs->conf->sip_domain;
 
 	if (strpbrk(target, "<>\"\r\n \t"))
 		return EINVAL;
 	if (!strncmp(target, "sip:", 4) || !strncmp(target, "sips:", 5) ||
 	    !strncmp(target, "tel:", 4))
 		return re_snprintf(buf, size, "%s", target) < 0 ? ENAMETOOLONG : 0;
-	if (c->sip_domain && *c->sip_domain)
-		return re_snprintf(buf, size, "sip:%s@%s", target, c->sip_domain) < 0 ? ENAMETOOLONG : 0;
-	if (c->sip_server && *c->sip_server)
-		return re_snprintf(buf, size, "sip:%s@%s", target, c->sip_server) < 0 ? ENAMETOOLONG : 0;
-	if (!call->peer[0])
+	if (!domain || !*domain)
+		domain = call->peer;
+	if (!*domain)
 		return EINVAL;
-	return re_snprintf(buf, size, "sip:%s@%s", target, call->peer) < 0 ? ENAMETOOLONG : 0;
+	return re_snprintf(buf, size, "sip:%s@%s", target, domain) < 0 ? ENAMETOOLONG : 0;
 }
 
 void call_transfer(struct call *call, const char *target)
