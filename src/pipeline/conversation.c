@@ -487,6 +487,7 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 	struct dialogue_hooks hooks = { hook_tool_turn, hook_send_dtmf, c };
 	unsigned stt_ms = 0;
 	char *heard = NULL;
+	bool feedback;
 	struct turn t;
 	int rc;
 
@@ -502,10 +503,11 @@ static void answer(struct conv *c, struct stt_stream *utt, const char *keys, int
 		free(heard);
 		return; /* noise, a failed recognition (logged), or the caller went on talking */
 	}
-	if (overlap && (only_backchannel(heard) || cf->barge_in)) {
+	feedback = overlap && only_backchannel(heard);
+	if (feedback || (overlap && cf->barge_in)) {
 		log_info("call %llu: \"%s\" while the bot spoke: %s, not answered",
 			 (unsigned long long)c->call_id, heard,
-			 only_backchannel(heard) ? "feedback" : "it did not interrupt");
+			 feedback ? "feedback" : "it did not interrupt");
 		free(heard);
 		return;
 	}
