@@ -97,6 +97,8 @@ void call_end(struct call *call, const char *status, const char *reason)
 	list_unlink(&call->le);
 	list_append(&cs->dead, &call->le, call);
 	cs->ncalls--;
+	list_unlink(&call->le_slot);
+	cs->slot_n[call->slot]--;
 	/* The session may still be on libre's stack: free it next loop turn. */
 	tmr_start(&call->tmr_free, 0, free_later, call);
 	callsvc_snapshot(cs);
@@ -143,12 +145,36 @@ static void check_rtp_timeout(struct call *call)
 	}
 }
 
-void call_tick(struct call *call, unsigned ticks)
+void call_enlist(struct callsvc *cs, struct call *call)
 {
-	if (call->ended || !call->answered || !call->rtp)
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < MEDIA_SLOTS; i++)
+		if (cs->slot_n[i] < cs->slot_n[best])
+			best = i;
+	call->slot = best;
+	cs->slot_n[best]++;
+	list_append(&cs->slots[best], &call->le_slot, call);
+	list_append(&cs->calls, &call->le, call);
+	cs->ncalls++;
+}
+
+static bool call_has_media(const struct call *call)
+{
+	return !call->ended && call->answered && call->rtp;
+}
+
+void call_tick_send(struct call *call)
+{
+	if (call_has_media(call))
+		rtpstream_tick_send(call->rtp);
+}
+
+void call_tick_recv(struct call *call)
+{
+	if (!call_has_media(call))
 		return;
-	for (unsigned i = 0; i < ticks; i++)
-		rtpstream_tick(call->rtp);
+	rtpstream_tick_recv(call->rtp);
 	check_rtp_timeout(call);
 }
 
@@ -742,8 +768,7 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg)
 		reject(cs, msg, 500, "Server Internal Error");
 		goto fail_quiet;
 	}
-	list_append(&cs->calls, &call->le, call);
-	cs->ncalls++;
+	call_enlist(cs, call);
 	call->rowdata.started_at = call->started_ms;
 	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
 	call->row = callstore_insert(cs->rows, &call->rowdata);

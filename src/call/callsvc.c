@@ -136,21 +136,34 @@ void callsvc_post_dial(struct callsvc *cs, struct dial_req *rq)
 
 /* ---------- media clock ---------- */
 
+/* Every 2 ms: the calls of the next slot send their frame, then receive. */
 static void clock_tick(unsigned ticks, void *arg)
 {
 	struct callsvc *cs = arg;
 	struct le *le;
 
-	drain_cmds(cs);
 	/* After a stall, catch up a little but do not burst seconds of audio. */
-	if (ticks > 3)
-		ticks = 3;
-	for (le = cs->calls.head; le;) {
-		struct call *call = le->data;
+	if (ticks > 3 * MEDIA_SLOTS)
+		ticks = 3 * MEDIA_SLOTS;
+	while (ticks--) {
+		struct list *slot = &cs->slots[cs->slot_next];
 
-		le = le->next;
-		call_tick(call, ticks);
+		cs->slot_next = (cs->slot_next + 1) % MEDIA_SLOTS;
+		if (!slot->head)
+			continue;
+		mediaworker_hold(cs->mw);
+		for (le = slot->head; le; le = le->next)
+			call_tick_send(le->data);
+		for (le = slot->head; le;) {
+			struct call *call = le->data;
+
+			le = le->next; /* an RTP timeout ends the call */
+			call_tick_recv(call);
+		}
+		mediaworker_release(cs->mw);
 	}
+	/* Commands (hang-ups, transfers, DTMF) after the media: never before the sends. */
+	drain_cmds(cs);
 }
 
 /* ---------- snapshot for the dashboard ---------- */
@@ -617,7 +630,7 @@ static void *sip_thread(void *arg)
 	if (!err)
 		err = sipsess_listen(&cs->sock, cs->sip, 256, NULL, cs);
 	if (!err)
-		err = mclock_start(&cs->clk, 20, clock_tick, cs);
+		err = mclock_start(&cs->clk, 20 / MEDIA_SLOTS, clock_tick, cs);
 	if (err) {
 		log_error("sip: start-up failed: %s", strerror(err));
 		goto out;

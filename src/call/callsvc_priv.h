@@ -26,6 +26,7 @@
 #define CALLSVC_STOP_MS 2500    /* bound of the final loop run at stop */
 #define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
 
+#define MEDIA_SLOTS 10          /* of 2 ms each in the 20 ms media period */
 #define CALL_DIAL_RING_S 60     /* default: unanswered outbound calls are cancelled */
 
 enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL, CMD_TRANSFER, CMD_DTMF };
@@ -81,6 +82,11 @@ struct callsvc {
 	struct mclock *clk;
 	struct reg *reg;
 	struct list calls;   /* active calls */
+	/* Media slots: the 20 ms period is cut into MEDIA_SLOTS slots and each call's packet
+	 * goes out in its own slot, so no call waits behind all the others. */
+	struct list slots[MEDIA_SLOTS];
+	unsigned slot_n[MEDIA_SLOTS];
+	unsigned slot_next;
 	struct list dead;    /* ended calls waiting to be freed off the stack */
 	unsigned ncalls;
 	atomic_uint pending_dials; /* posted, not yet placed (any thread) */
@@ -96,6 +102,8 @@ struct callsvc {
 
 struct call {
 	struct le le;
+	struct le le_slot;      /* in cs->slots[slot] */
+	unsigned slot;
 	struct callsvc *cs;
 	uint64_t id;
 	struct sipsess *sess;
@@ -139,7 +147,12 @@ void call_incoming(struct callsvc *cs, const struct sip_msg *msg);
 /* Ends a call: BYE if answered, else a final error response. */
 void call_hangup(struct call *call, const char *status, const char *reason);
 struct call *call_find(struct callsvc *cs, uint64_t id);
-void call_tick(struct call *call, unsigned ticks);
+/* One media period in two halves (see rtpstream_tick_send): the clock runs the send
+ * half of every call before the receive half of any. */
+void call_tick_send(struct call *call);
+/* Lists a new call as active and gives it the least used media slot. */
+void call_enlist(struct callsvc *cs, struct call *call);
+void call_tick_recv(struct call *call);
 /* Shared with outgoing.c. */
 struct negotiation {
 	uint16_t scode;

@@ -338,8 +338,7 @@ void call_outgoing(struct callsvc *cs, struct dial_req *rq)
 			str_copy(call->rowdata.sip_call_id, sizeof(call->rowdata.sip_call_id),
 			      sip_dialog_callid(dlg));
 	}
-	list_append(&cs->calls, &call->le, call);
-	cs->ncalls++;
+	call_enlist(cs, call);
 	call->rowdata.started_at = call->started_ms;
 	str_copy(call->rowdata.status, sizeof(call->rowdata.status), "ringing");
 	call->row = callstore_insert(cs->rows, &call->rowdata);

@@ -57,6 +57,7 @@ struct mediaworker {
 	pthread_cond_t cond;
 	struct mediachan *head, *tail;
 	bool stop;
+	bool held;     /* mediaworker_hold(): queue without waking */
 	struct media_handler h;
 };
 
@@ -270,7 +271,24 @@ static void wake(struct mediachan *mc)
 	else
 		w->head = mc;
 	w->tail = mc;
-	pthread_cond_signal(&w->cond);
+	if (!w->held)
+		pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void mediaworker_hold(struct mediaworker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->held = true;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void mediaworker_release(struct mediaworker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->held = false;
+	if (w->head)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 

@@ -102,6 +102,11 @@ struct mediaworker;
 
 int mediaworker_start(struct mediaworker **out, const struct media_handler *h);
 void mediaworker_stop(struct mediaworker *w); /* delivers pending items first */
+/* While held, channels with new items queue up without waking the worker; release wakes
+ * it once. The media clock holds it over each slot's calls: one wake-up per slot instead
+ * of one per call, and the worker does not fight the clock for the channels' locks. */
+void mediaworker_hold(struct mediaworker *w);
+void mediaworker_release(struct mediaworker *w);
 /* Calls starting from now on use h. */
 void mediaworker_set_handler(struct mediaworker *w, const struct media_handler *h);
 

@@ -1,8 +1,8 @@
 /* rtpstream.c - RTP receive (SRTP decrypt, header check, symmetric latching,
  * RFC 4733 events, jitter buffer) and clocked send with comfort silence.
  *
- * Both directions run on the shared 20 ms clock: each tick drains the socket with
- * recvmmsg() into stack buffers, plays one frame and sends one. The RTP sockets are not
+ * Both directions run on the shared 20 ms clock: each tick sends one frame, then drains
+ * the socket with recvmmsg() into stack buffers and plays one frame. The RTP sockets are not
  * in the event loop at all, so 500 calls cost 50 loop wake-ups a second instead of
  * 25,000, and no packet is allocated (libre's udp_sock allocates two blocks per packet
  * received). The jitter buffer is read at the tick anyway, so reading the packets then
@@ -43,6 +43,7 @@ struct rtpstream {
 	bool first_sent;
 	struct jitbuf jb;
 	int16_t last[MEDIA_FRAME];
+	int16_t tx[MEDIA_FRAME]; /* this tick's frame sent, for the recording */
 	unsigned plc;
 	uint32_t dtmf_ts;
 	bool dtmf_seen;
@@ -443,24 +444,34 @@ static bool tx_dtmf_tick(struct rtpstream *rs)
 	return false;
 }
 
-void rtpstream_tick(struct rtpstream *rs)
+void rtpstream_tick_send(struct rtpstream *rs)
 {
-	int16_t rx[MEDIA_FRAME], tx[MEDIA_FRAME];
+	if (rs->mc)
+		mediachan_pull(rs->mc, rs->tx);
+	else
+		memset(rs->tx, 0, sizeof(rs->tx));
+	/* Nothing to say: comfort silence keeps the stream (and NAT bindings) alive. */
+	if (rs->send_on && rs->raddr_set && !tx_dtmf_tick(rs))
+		tx_frame(rs, rs->tx);
+	rs->ts += MEDIA_FRAME;
+}
+
+void rtpstream_tick_recv(struct rtpstream *rs)
+{
+	int16_t rx[MEDIA_FRAME];
 
 	rx_drain(rs);
 	rx_frame(rs, rx);
-	if (rs->mc) {
+	if (rs->mc)
 		mediachan_push_audio(rs->mc, rx);
-		/* Nothing to say: comfort silence keeps the stream (and NAT bindings) alive. */
-		mediachan_pull(rs->mc, tx);
-	} else {
-		memset(tx, 0, sizeof(tx));
-	}
-	if (rs->send_on && rs->raddr_set && !tx_dtmf_tick(rs))
-		tx_frame(rs, tx);
-	rs->ts += MEDIA_FRAME;
 	if (rs->rec)
-		recording_frame(rs->rec, rx, tx);
+		recording_frame(rs->rec, rx, rs->tx);
+}
+
+void rtpstream_tick(struct rtpstream *rs)
+{
+	rtpstream_tick_send(rs);
+	rtpstream_tick_recv(rs);
 }
 
 void rtpstream_stats(const struct rtpstream *rs, struct rtpstream_stats *st)

@@ -31,7 +31,13 @@ void rtpstream_set_send(struct rtpstream *rs, bool on);
 int rtpstream_set_srtp(struct rtpstream *rs, const uint8_t tx_key[30], const uint8_t rx_key[30]);
 /* Starts delivering audio to mc and recording (rec may be NULL). */
 void rtpstream_attach(struct rtpstream *rs, struct mediachan *mc, struct recording *rec);
-/* One 20 ms period. */
+/* One 20 ms period, in two halves. The clock runs the send half of every call, then the
+ * receive half of every call: the sends form one short burst right after the tick, so
+ * each stream's packet leaves at nearly the same offset every period (send jitter), and
+ * no call's receive work delays another call's send. */
+void rtpstream_tick_send(struct rtpstream *rs);
+void rtpstream_tick_recv(struct rtpstream *rs);
+/* Both halves of one period for this stream alone. */
 void rtpstream_tick(struct rtpstream *rs);
 /* Queues DTMF digits (0-9 * # A-D) to send as RFC 4733 telephone-events, one every
  * 180 ms in place of audio; ENOTSUP when the peer did not negotiate telephone-event. */

@@ -157,6 +157,34 @@ static void test_order_and_hangup(void **state)
 	mediachan_unref(mc);
 }
 
+/* The clock holds the worker over a slot: frames queue without a wake-up, and the
+ * release delivers them all. */
+static void test_hold_release(void **state)
+{
+	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
+	struct mediaworker *w;
+	struct mediachan *mc;
+	int16_t pcm[MEDIA_FRAME] = { 0 };
+
+	(void)state;
+	setup_rec();
+	assert_int_equal(mediaworker_start(&w, &h), 0);
+	assert_int_equal(mediachan_alloc(&mc, w, &CI, on_hangup, NULL), 0);
+	for (int i = 0; i < 1000 && !strstr(R.log, "start"); i++)
+		usleep(1000);
+	mediaworker_hold(w);
+	for (int i = 0; i < 5; i++)
+		mediachan_push_audio(mc, pcm);
+	usleep(50000);
+	assert_int_equal(__atomic_load_n(&R.frames, __ATOMIC_SEQ_CST), 0);
+	mediaworker_release(w);
+	for (int i = 0; i < 1000 && __atomic_load_n(&R.frames, __ATOMIC_SEQ_CST) < 5; i++)
+		usleep(1000);
+	assert_int_equal(__atomic_load_n(&R.frames, __ATOMIC_SEQ_CST), 5);
+	mediachan_close(mc, "caller_bye");
+	mediaworker_stop(w);
+}
+
 static void test_play_pull_done_flush(void **state)
 {
 	struct media_handler h = { .start = h_start, .audio = h_audio, .event = h_event };
@@ -303,6 +331,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_hangup),
 		cmocka_unit_test(test_play_pull_done_flush),
+		cmocka_unit_test(test_hold_release),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_aec),
 	};
