@@ -92,6 +92,17 @@ static const struct store_migration sqlite_migrations[] = {
 	 * range instead of a sort of every call */
 	"CREATE INDEX calls_newest ON calls(started_at DESC, id DESC);"
 	},
+	{ 4, "count of calls",
+	/* the history's total without count(*) over every call on each page: kept by
+	 * triggers, so every insert and delete (API, retention, erase, import, by hand)
+	 * is counted in its own transaction */
+	"CREATE TABLE calls_total (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);"
+	"INSERT INTO calls_total(id, n) SELECT 1, count(*) FROM calls;"
+	"CREATE TRIGGER calls_total_insert AFTER INSERT ON calls"
+	" BEGIN UPDATE calls_total SET n = n + 1; END;"
+	"CREATE TRIGGER calls_total_delete AFTER DELETE ON calls"
+	" BEGIN UPDATE calls_total SET n = n - 1; END;"
+	},
 };
 
 const struct store_migrations store_migrations_sqlite = {
@@ -181,6 +192,32 @@ static const struct store_migration pg_migrations[] = {
 	/* the history's order (started_at DESC NULLS LAST, id DESC): a page is an
 	 * index range instead of a sort of every call (7 ms -> 0.06 ms at 10,000) */
 	"CREATE INDEX calls_newest ON calls(started_at DESC NULLS LAST, id DESC);"
+	},
+	{ 4, "count of calls",
+	/* the history's total without count(*) over every call on each page (1.3 ms at
+	 * 10,000 calls): kept by statement triggers, so every insert and delete (API,
+	 * retention, erase, import, COPY, by hand) is counted in its own transaction. Writes
+	 * are single statements in autocommit, so the counter's row is locked only for one
+	 * statement at a time, whichever node writes. */
+	"CREATE TABLE calls_total (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);"
+	"INSERT INTO calls_total(id, n) SELECT 1, count(*) FROM calls;"
+	"CREATE FUNCTION calls_total_count() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  IF TG_OP = 'INSERT' THEN"
+	"   UPDATE calls_total SET n = n + (SELECT count(*) FROM changed);"
+	"  ELSIF TG_OP = 'DELETE' THEN"
+	"   UPDATE calls_total SET n = n - (SELECT count(*) FROM changed);"
+	"  ELSE"
+	"   UPDATE calls_total SET n = 0;"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER calls_total_insert AFTER INSERT ON calls"
+	" REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION calls_total_count();"
+	"CREATE TRIGGER calls_total_delete AFTER DELETE ON calls"
+	" REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION calls_total_count();"
+	"CREATE TRIGGER calls_total_truncate AFTER TRUNCATE ON calls"
+	" FOR EACH STATEMENT EXECUTE FUNCTION calls_total_count();"
 	},
 };
 

@@ -39,9 +39,21 @@
  * requests and the CLI do not queue behind one another. */
 #define PG_POOL 4
 
+/* Statements prepared on a connection, by their text: the server parses and plans each
+ * once per session instead of on every call (a page of the history: two statements). */
+#define PG_STMTS 96
+
+struct pg_stmt {
+	uint64_t hash;
+	char *sql;
+};
+
 struct pg_conn {
 	pthread_mutex_t lock;
 	PGconn *conn;
+	struct pg_stmt stmts[PG_STMTS];
+	unsigned nstmts;
+	bool unprepared;	/* prepared statements do not persist (see exec_stmt) */
 };
 
 struct pg_store {
@@ -129,6 +141,84 @@ static void p_ms(struct params *p, int v)	/* -1 is NULL */
 		p_i64(p, v);
 }
 
+static void stmts_forget(struct pg_conn *c)
+{
+	for (unsigned i = 0; i < c->nstmts; i++)
+		free(c->stmts[i].sql);
+	c->nstmts = 0;
+}
+
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 1099511628211ULL;
+	return h;
+}
+
+/* The name sql is prepared under ("cb_" and its hash), preparing it on this connection the
+ * first time; false when it cannot be (cache full, or the server refused: the caller runs it
+ * unprepared and reports the server's error). The name comes from the text, not from a slot:
+ * behind a pooler several of our connections share server sessions, and a name must never
+ * stand for two different statements there. */
+static bool stmt_name(struct pg_conn *c, const char *sql, int nparams, char name[24])
+{
+	uint64_t h = sql_hash(sql);
+	const char *state;
+	PGresult *r;
+	unsigned i;
+	bool ok;
+
+	snprintf(name, 24, "cb_%016" PRIx64, h);
+	for (i = 0; i < c->nstmts; i++)
+		if (c->stmts[i].hash == h)
+			return !strcmp(c->stmts[i].sql, sql);
+	if (i == PG_STMTS)
+		return false;
+	c->stmts[i].sql = strdup(sql);
+	if (!c->stmts[i].sql)
+		return false;
+	r = PQprepare(c->conn, name, sql, nparams, NULL);
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	/* 42P05: this server session already has it (same name, same text) */
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || (state && !strcmp(state, "42P05"));
+	PQclear(r);
+	if (!ok) {
+		free(c->stmts[i].sql);
+		return false;
+	}
+	c->stmts[i].hash = h;
+	c->nstmts++;
+	return true;
+}
+
+static PGresult *exec_stmt(struct pg_conn *c, const char *sql, const struct params *p)
+{
+	int n = p ? p->n : 0;
+	const char *const *v = p ? p->v : NULL;
+	char name[24];
+
+	PGresult *r;
+
+	if (!c->unprepared && stmt_name(c, sql, n, name)) {
+		const char *state;
+
+		r = PQexecPrepared(c->conn, name, n, v, NULL, NULL, 0);
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (!state || strcmp(state, "26000"))
+			return r;
+		/* "prepared statement does not exist": a pooler in transaction mode (PgBouncer
+		 * before 1.21) moved us to another server session. Stop preparing here. */
+		log_warn("store: PostgreSQL: prepared statements do not survive on this "
+			 "connection (a transaction-mode pooler?); running statements unprepared");
+		PQclear(r);
+		stmts_forget(c);
+		c->unprepared = true;
+	}
+	return PQexecParams(c->conn, sql, n, NULL, v, NULL, NULL, 0);
+}
+
 /* Errors */
 
 static int pg_errno(const PGresult *r)
@@ -204,7 +294,7 @@ static int run(struct pg_conn *c, const char *what, const char *sql,
 
 		if (PQstatus(c->conn) != CONNECTION_OK && (err = reconnect(c)) != 0)
 			break;
-		r = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
+		r = exec_stmt(c, sql, p);
 		st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			err = 0;
@@ -434,6 +524,7 @@ static void pg_destroy(struct pg_store *s)
 	for (size_t i = 0; i < PG_POOL; i++) {
 		if (s->pool[i].conn)
 			PQfinish(s->pool[i].conn);
+		stmts_forget(&s->pool[i]);
 		pthread_mutex_destroy(&s->pool[i].lock);
 	}
 	if (s->conninfo) {
@@ -444,11 +535,14 @@ static void pg_destroy(struct pg_store *s)
 }
 
 /* Per session, again after every reconnect: notices quiet, timestamps in UTC. */
+/* Session settings, on every new or reset connection (a reset also drops its prepared
+ * statements). */
 static int conn_setup(struct pg_conn *c)
 {
 	PGresult *r;
 	int err = 0;
 
+	stmts_forget(c);
 	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	r = PQexec(c->conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -1043,7 +1137,12 @@ static int pg_call_list(struct store *st, const struct store_call_filter *f, sto
 	p_time(&p, f->from_ms);
 	p_time(&p, f->to_ms);
 	p_str(&p, f->status);
-	err = count_of(pg(st), "call count", "SELECT count(*) FROM calls c" CALL_WHERE, &p, &n);
+	/* The unfiltered total is kept by triggers (migration 4). */
+	if (!pattern && !p.v[1] && !p.v[2] && !p.v[3] && !p.v[4]) /* all filters NULL */
+		err = count_of(pg(st), "call count", "SELECT n FROM calls_total", NULL, &n);
+	else
+		err = count_of(pg(st), "call count", "SELECT count(*) FROM calls c" CALL_WHERE,
+			       &p, &n);
 	if (f->limit > 0)
 		p_i64(&p, f->limit);
 	else

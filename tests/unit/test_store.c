@@ -357,6 +357,14 @@ static void test_migrate(void **state)
 	assert_int_equal(store_migrate(other), 0);
 	store_close(other);
 
+	/* migration 4 starts the calls counter from the calls already stored */
+	assert_int_equal(sqlite3_exec(db,
+		"DROP TRIGGER calls_total_insert; DROP TRIGGER calls_total_delete;"
+		" DROP TABLE calls_total; DELETE FROM schema_migrations WHERE version = 4;"
+		" INSERT INTO calls(caller) VALUES ('a'), ('b');", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_migrate(fx->st), 0);
+	assert_int_equal(raw_count(db, "SELECT n FROM calls_total"), 2);
+
 	/* a database from a newer callbot is refused, not touched */
 	assert_int_equal(sqlite3_exec(db,
 		"INSERT INTO schema_migrations VALUES (999, 'x')", NULL, NULL,
@@ -916,6 +924,42 @@ static void test_calls_list(void **state)
 	assert_int_equal(cs.n, 2);
 	assert_int_equal(cs.ids[0], id[2]);
 	assert_int_equal(cs.ids[1], id[0]);
+}
+
+/* The history's unfiltered total comes from the counter the triggers keep (migration 4):
+ * it follows every insert and delete, ours or another connection's. */
+static void test_calls_total(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct store_call_filter f;
+	struct calls_seen cs;
+	struct store_call c;
+	int64_t id[3];
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(list(st, &f, &cs), 0);
+	for (int i = 0; i < 3; i++) {
+		c = make_call(i ? "+4930222" : "+4930111", "completed", 1733011200000LL + i);
+		assert_int_equal(store_call_insert(st, &c, &id[i]), 0);
+	}
+	assert_int_equal(list(st, &f, &cs), 3);
+	assert_int_equal(store_call_delete(st, id[0]), 0);
+	assert_int_equal(list(st, &f, &cs), 2);
+	/* by hand, through another connection */
+	assert_int_equal(db_count(fx, "DELETE FROM calls WHERE caller = '+4930222'"
+				      " RETURNING 1"), 1);
+	assert_int_equal(list(st, &f, &cs), 0);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM calls"), 0);
+	/* a filtered total is still counted over the matches */
+	c = make_call("+4930333", "completed", 1733011200000LL);
+	assert_int_equal(store_call_insert(st, &c, &id[0]), 0);
+	c = make_call("+4930444", "failed", 1733011200001LL);
+	assert_int_equal(store_call_insert(st, &c, &id[1]), 0);
+	f.status = "failed";
+	assert_int_equal(list(st, &f, &cs), 1);
+	f.status = NULL;
+	assert_int_equal(list(st, &f, &cs), 2);
 }
 
 /* Turns */
@@ -1547,6 +1591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_total, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_fields, setup, teardown),
