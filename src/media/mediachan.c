@@ -31,7 +31,10 @@ struct mediachan {
 	unsigned rx_head, rx_n;
 	uint64_t rx_overflow;
 	int16_t (*rx_ref)[MEDIA_FRAME]; /* AEC: per rxq slot, what was sent before that frame */
-	int16_t last_tx[MEDIA_FRAME];   /* AEC: the frame the loop pulled last */
+	/* AEC: the frames the loop pulled last and the one before. The clock pulls a period's
+	 * frame before it pushes the period's received one; the reference of a received frame
+	 * is the frame sent the period before, as the canceller was tuned (docs/media.md). */
+	int16_t last_tx[MEDIA_FRAME], prev_tx[MEDIA_FRAME];
 	bool pending;          /* on the worker's list */
 	struct mediachan *next; /* worker list link */
 	/* any thread -> loop */
@@ -370,7 +373,7 @@ void mediachan_push_audio(struct mediachan *mc, const int16_t pcm[MEDIA_FRAME])
 		/* The echo reference travels with the frame: the worker may run late, the pair
 		 * stays aligned. The cancelling itself is the worker's job. */
 		if (mc->rx_ref)
-			memcpy(mc->rx_ref[idx], mc->last_tx, sizeof(mc->last_tx));
+			memcpy(mc->rx_ref[idx], mc->prev_tx, sizeof(mc->prev_tx));
 		mc->rx_n++;
 		if (!mc->pending) {
 			mc->pending = true;
@@ -512,8 +515,10 @@ size_t mediachan_pull(struct mediachan *mc, int16_t pcm[MEDIA_FRAME])
 	}
 	if (n < MEDIA_FRAME)
 		memset(pcm + n, 0, (MEDIA_FRAME - n) * sizeof(*pcm));
-	if (mc->rx_ref)
+	if (mc->rx_ref) {
+		memcpy(mc->prev_tx, mc->last_tx, sizeof(mc->last_tx));
 		memcpy(mc->last_tx, pcm, sizeof(mc->last_tx));
+	}
 	pthread_mutex_unlock(&mc->lock);
 	if (done) {
 		struct media_event ev = { .type = MEDIA_EV_PLAYBACK_DONE };
