@@ -51,6 +51,7 @@ struct pg_stmt {
 struct pg_conn {
 	pthread_mutex_t lock;
 	PGconn *conn;
+	atomic_bool *waiting;	/* the pool's: one connection waits for the server */
 	struct pg_stmt stmts[PG_STMTS];
 	unsigned nstmts;
 	bool unprepared;	/* prepared statements do not persist (see exec_stmt) */
@@ -60,6 +61,7 @@ struct pg_store {
 	struct store base;
 	struct pg_conn pool[PG_POOL];
 	atomic_uint next;	/* where the next search for a free connection starts */
+	atomic_bool waiting;	/* a connection is waiting for the server to come back */
 	char *conninfo;
 };
 
@@ -249,15 +251,26 @@ static bool expected(int err)
 	return err == EEXIST || err == ENOENT || err == EINVAL;
 }
 
-/* Waits for the server to come back (restart, failover). */
+static bool try_reset(struct pg_conn *c)
+{
+	PQreset(c->conn);
+	return PQstatus(c->conn) == CONNECTION_OK && conn_setup(c) == 0;
+}
+
+/* Waits for the server to come back (restart, failover), up to RECONNECT_MS. Only one
+ * connection of the pool waits: while it does, the others try once and fail at once with
+ * ENOTCONN, so a dashboard request answers "database unavailable" instead of hanging for
+ * the whole outage (the call-row writer queues and retries on its own). */
 static int reconnect(struct pg_conn *c)
 {
 	int waited = 0, delay = 100;
 
+	if (atomic_exchange(c->waiting, true))
+		return try_reset(c) ? 0 : ENOTCONN;
 	log_warn("store: PostgreSQL connection lost; reconnecting");
 	while (waited < RECONNECT_MS) {
-		PQreset(c->conn);
-		if (PQstatus(c->conn) == CONNECTION_OK && conn_setup(c) == 0) {
+		if (try_reset(c)) {
+			atomic_store(c->waiting, false);
 			log_info("store: PostgreSQL connection restored");
 			alert_state("database_down", "database_restored", true, NULL);
 			return 0;
@@ -267,10 +280,11 @@ static int reconnect(struct pg_conn *c)
 		if (delay < 1000)
 			delay *= 2;
 	}
+	atomic_store(c->waiting, false);
 	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(c->conn));
 	alert_state("database_down", "database_restored", false,
 		    "{\"error\":\"cannot reconnect to PostgreSQL\"}");
-	return EIO;
+	return ENOTCONN;
 }
 
 /*
@@ -577,8 +591,10 @@ static int pg_open(struct store **stp, const char *url, const char *base_dir)
 	if (!s)
 		return ENOMEM;
 	s->base.be = &store_pg_backend;
-	for (size_t i = 0; i < PG_POOL; i++)
+	for (size_t i = 0; i < PG_POOL; i++) {
 		pthread_mutex_init(&s->pool[i].lock, NULL);
+		s->pool[i].waiting = &s->waiting;
+	}
 	/* libpq takes postgresql:// and postgres:// URIs; drop a SQLAlchemy
 	 * driver (postgresql+psycopg2://) */
 	if (asprintf(&s->conninfo, "postgresql%s", sep) < 0) {

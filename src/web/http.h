@@ -46,6 +46,7 @@ struct http_req {
 	char *body;      /* NUL-terminated request body (NULL when none) */
 	size_t body_len;
 	struct http_user user;
+	bool store_down;   /* the credentials could not be checked: the database failed */
 	const char *hdr_k[HTTP_EXTRA_HEADERS];
 	char *hdr_v[HTTP_EXTRA_HEADERS];
 	size_t hdr_n;

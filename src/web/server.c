@@ -252,7 +252,13 @@ static enum MHD_Result refuse(struct http_req *req, const struct http_route *r, 
 static enum MHD_Result run_route(struct http_req *req, const struct http_route *r)
 {
 	bool safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	bool open_to_peer = r->access == ACCESS_PUBLIC ||
+			    (r->access == ACCESS_METRICS && req->peer_trusted);
 
+	if (!open_to_peer && !req->user.id && req->store_down) {
+		http_add_header(req, "Retry-After", "5");
+		return http_error(req, 503, "the database is not available");
+	}
 	switch (r->access) {
 	case ACCESS_PUBLIC:
 		break;

@@ -17,6 +17,16 @@ printf '[forward]\nmatch: go forward ten meters\nreply: Moving forward.\n[fallba
 metrics() { curl -s -m 3 "http://127.0.0.1:$WEB_PORT/metrics" || true; }
 metric() { awk -v k="$1" '$1 == k { print $2 }' <<<"$2"; }
 cb_start DATABASE_URL="$DB_URL" TRUSTED_PROXIES=127.0.0.1/32 BOT_MODE=ai RULES_FILE="$WORK/test.rules" CONSENT_MODE=off GREETING="Hi." RECORD_CALLS=off
+# An operator logged in to the dashboard before the outage.
+echo 'outage-password-123' | env "${CB_ENV[@]}" DATABASE_URL="$DB_URL" "$CALLBOT" --config "$WORK/.env" \
+	user add ops --role viewer >/dev/null || die "user add"
+URL=http://127.0.0.1:$WEB_PORT
+csrf=$(curl -s -c "$WORK/jar" "$URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
+curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "csrf_token=$csrf" \
+	-d 'username=ops&password=outage-password-123' "$URL/login"
+COOKIE="Cookie: callbot_session=$(awk '$6 == "callbot_session" {print $7}' "$WORK/jar")"
+api_calls() { curl -s -m 3 -o /dev/null -w '%{http_code} %{time_total}\n' -H "$COOKIE" "$URL/api/calls" || true; }
+[ "$(api_calls | cut -d' ' -f1)" = 200 ] || die "the dashboard session does not work"
 
 sipp_run talk -sf "$SIPDIR/uac_talk.xml" -p "$(free_port 1)" -mp "$(free_port 2)" -m 1 -d 12000 \
 	"127.0.0.1:$SIP_PORT" > /dev/null 2>&1 &
@@ -30,6 +40,7 @@ seen=
 for _ in $(seq 1 9); do
 	sleep 1
 	m=$(metrics)
+	api_calls >>"$WORK/api_during"
 	if [ "$(metric callbot_db_outage "$m")" = 1 ] && [ "${seen:-0}" = 0 ]; then
 		seen=$(metric callbot_db_queue_depth "$m")
 		log "during the outage: callbot_db_queue_depth $seen"
@@ -37,6 +48,12 @@ for _ in $(seq 1 9); do
 	fi
 done
 [ -n "$seen" ] && [ "$seen" -ge 1 ] || die "no outage or queue depth on /metrics: $(metrics | grep db_)"
+# The dashboard during the outage: "database unavailable" at once, not a 30 s hang, not a
+# 500 and not a logout (one request may be the one waiting for the server: curl gives up).
+log "GET /api/calls during the outage (code, seconds): $(tr '\n' ' ' <"$WORK/api_during")"
+[ "$(grep -c '^503 ' "$WORK/api_during")" -ge 7 ] || die "expected fast 503 answers during the outage"
+grep -Ev '^(503|000) ' "$WORK/api_during" && die "other answers than 503 during the outage"
+awk '$1 == 503 && $2 > 1.5 { exit 1 }' "$WORK/api_during" || die "a 503 took more than 1.5 s"
 pg_resume
 T_BACK=$(date +%s%3N)
 log "PostgreSQL back"
@@ -54,6 +71,7 @@ for _ in $(seq 1 50); do
 done
 [ "$(metric callbot_db_queue_depth "$m")" = 0 ] || die "queue not flushed: $(grep db_ <<<"$m")"
 grep -q "^callbot_calls_total 1$" <<<"$m" || die "database metrics missing after the outage"
+[ "$(api_calls | cut -d' ' -f1)" = 200 ] || die "the dashboard session did not survive the outage"
 [ "$(metric callbot_db_dropped_total "$m")" = 0 ] || die "writes dropped: $(grep db_ <<<"$m")"
 cb_stop
 grep -q "calls: the database is unavailable" "$WORK/logs/callbot.log" || die "no log line when writes began to wait"
