@@ -218,6 +218,13 @@ const char *callsvc_sip_state(void *arg)
 	return reg_state_name((enum reg_state)atomic_load(&cs->sip_state));
 }
 
+void callsvc_sip_answer(struct callsvc *cs, char *out, size_t size)
+{
+	pthread_mutex_lock(&cs->snap_lock);
+	snprintf(out, size, "%s", cs->sip_answer);
+	pthread_mutex_unlock(&cs->snap_lock);
+}
+
 void callsvc_turn(void *cs, void *record, const struct store_turn *t)
 {
 	callstore_turn(((struct callsvc *)cs)->rows, record, t);
@@ -335,10 +342,13 @@ static bool request_screen(const struct sip_msg *msg, void *arg)
 
 /* ---------- registration ---------- */
 
-static void reg_state_changed(enum reg_state st, void *arg)
+static void reg_state_changed(enum reg_state st, const char *answer, void *arg)
 {
 	struct callsvc *cs = arg;
 
+	pthread_mutex_lock(&cs->snap_lock);
+	snprintf(cs->sip_answer, sizeof(cs->sip_answer), "%s", answer);
+	pthread_mutex_unlock(&cs->snap_lock);
 	atomic_store(&cs->sip_state, (int)st);
 	if (st == REG_REGISTERED || st == REG_FAILED || st == REG_UNREGISTERED) {
 		/* SIP_SERVER is a validated host[:port] and the state a fixed word: no escaping

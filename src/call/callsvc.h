@@ -34,6 +34,9 @@ void callsvc_stop(struct callsvc *cs);
 /* "registered", "registering", "unregistered", "failed" or "disabled" (no
  * SIP_SERVER). Any thread; cs is a struct callsvc * (void * to fit web_status). */
 const char *callsvc_sip_state(void *cs);
+/* The registrar's latest answer to a REGISTER ("200 OK", "403 Forbidden", "no response"),
+ * "" before the first. Any thread. */
+void callsvc_sip_answer(struct callsvc *cs, char *out, size_t size);
 
 /* The pipeline: replaces the built-in bot for calls answered from now on.
  * Must be set before calls arrive to be race-free (e.g. right after start). */

@@ -55,6 +55,7 @@ struct callsvc {
 
 	/* any thread */
 	atomic_int sip_state; /* enum reg_state */
+	char sip_answer[96];  /* the registrar's latest answer (reg_state_h), under snap_lock */
 	pthread_mutex_t cmd_lock;
 	struct cmd *cmd_head, *cmd_tail;
 	atomic_bool cmd_pending;

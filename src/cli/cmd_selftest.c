@@ -33,7 +33,7 @@ static int check_sip(struct cli *cli)
 	struct store *st = NULL;
 	const char *state = "disabled";
 	int64_t t0 = time_mono_ms(), ms;
-	char msg[300];
+	char msg[400], answer[96];
 	bool ok;
 
 	if (!c->sip_server || !*c->sip_server) {
@@ -57,12 +57,14 @@ static int check_sip(struct cli *cli)
 	}
 	ms = time_mono_ms() - t0;
 	ok = strcmp(state, "registered") == 0;
+	callsvc_sip_answer(cs, answer, sizeof(answer));
 	if (ok)
-		snprintf(msg, sizeof(msg), "registered to %s as %s", c->sip_server,
-			 c->sip_username && *c->sip_username ? c->sip_username : "(no user)");
+		snprintf(msg, sizeof(msg), "registered to %s as %s (registrar: %s)", c->sip_server,
+			 c->sip_username && *c->sip_username ? c->sip_username : "(no user)",
+			 answer);
 	else if (strcmp(state, "failed") == 0)
-		snprintf(msg, sizeof(msg), "registrar %s refused or failed the REGISTER of %s",
-			 c->sip_server, c->sip_username ? c->sip_username : "");
+		snprintf(msg, sizeof(msg), "registrar %s refused or failed the REGISTER of %s: %s",
+			 c->sip_server, c->sip_username ? c->sip_username : "", answer);
 	else
 		snprintf(msg, sizeof(msg), "no registration after %d s with %s (state: %s)",
 			 SIP_WAIT_MS / 1000, c->sip_server, state);

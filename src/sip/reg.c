@@ -12,6 +12,7 @@
 #include <re.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 #define REG_MAX_CHALLENGES 3 /* per registration attempt (stale nonces) */
@@ -41,6 +42,8 @@ struct reg {
 	char realm[128], nonce[256], opaque[256];
 	uint32_t nc;
 	enum reg_state state;
+	char answer[96];	/* see reg_state_h */
+	bool answer_new;	/* not yet reported */
 	bool registered, stopping;
 	reg_state_h *h;
 	void *arg;
@@ -73,11 +76,21 @@ uint32_t reg_backoff_ms(unsigned n, uint16_t rnd)
 
 static void set_state(struct reg *r, enum reg_state st)
 {
-	if (r->state == st)
+	if (r->state == st && !r->answer_new)
 		return;
 	r->state = st;
+	r->answer_new = false;
 	if (r->h)
-		r->h(st, r->arg);
+		r->h(st, r->answer, r->arg);
+}
+
+/* The registrar's latest final answer (or why none came), reported with the next state. */
+static void note_answer(struct reg *r, const char *answer)
+{
+	if (!strcmp(r->answer, answer))
+		return;
+	snprintf(r->answer, sizeof(r->answer), "%s", answer);
+	r->answer_new = true;
 }
 
 static void destructor(void *arg)
@@ -284,6 +297,7 @@ static void refresh(void *arg)
 
 		log_warn("sip: REGISTER to %s could not be sent: %s; retrying in %u s", r->server,
 			 strerror(err), wait / 1000);
+		note_answer(r, strerror(err));
 		set_state(r, REG_FAILED);
 		tmr_start(&r->tmr, wait, refresh, r);
 	}
@@ -305,6 +319,7 @@ static void failed(struct reg *r, const char *why)
 	r->registered = false;
 	r->ka = mem_deref(r->ka);
 	probes_stop(r);
+	note_answer(r, why);
 	set_state(r, REG_FAILED);
 	tmr_start(&r->tmr, wait, refresh, r);
 }
@@ -498,6 +513,8 @@ static void resp_handler(int err, const struct sip_msg *msg, void *arg)
 							       : "no");
 		r->registered = true;
 		r->failc = 0;
+		re_snprintf(why, sizeof(why), "%u %r", msg->scode, &msg->reason);
+		note_answer(r, why);
 		set_state(r, REG_REGISTERED);
 		probes_start(r);
 		if (!r->ka && sip_msg_hdr_has_value(msg, SIP_HDR_REQUIRE, "outbound")) {

@@ -25,7 +25,10 @@ struct reg_params {
 	uint32_t keepalive_s;
 };
 
-typedef void (reg_state_h)(enum reg_state st, void *arg);
+/* On each change of state or of the registrar's latest answer: answer is the final status
+ * line of the latest REGISTER ("200 OK", "403 Forbidden") or why there was none ("no
+ * response"), "" before the first. */
+typedef void (reg_state_h)(enum reg_state st, const char *answer, void *arg);
 
 /* Loop thread only. Copies p. */
 int reg_start(struct reg **out, struct sip *sip, const struct reg_params *p, reg_state_h *h,

@@ -222,9 +222,16 @@ static int sq_fail(struct sqlite_store *s, const char *what, int rc)
 {
 	int err = sq_errno(s->db, rc);
 
-	if (err && (rc & 0xff) != SQLITE_CONSTRAINT)
-		log_error("store: %s: %s: %s", s->memory ? ":memory:" : s->path,
-			  what, sqlite3_errmsg(s->db));
+	if (!err || (rc & 0xff) == SQLITE_CONSTRAINT)
+		return err;
+	/* Locked past busy_timeout: another process holds the file. Callers retry (the
+	 * call-row writer) or answer 503 (the web): a warning, not an error of its own. */
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		log_warn("store: %s: %s: %s (another process holds the database)",
+			 s->memory ? ":memory:" : s->path, what, sqlite3_errmsg(s->db));
+	else
+		log_error("store: %s: %s: %s", s->memory ? ":memory:" : s->path, what,
+			  sqlite3_errmsg(s->db));
 	return err;
 }
 

@@ -59,7 +59,7 @@ if command -v sipp > /dev/null; then
 	sleep 0.5
 	out=$(SIP_SERVER="127.0.0.1:$RP" SIP_USERNAME=alice SIP_PASSWORD='s3cret pass' "$CALLBOT" --config "$D/.env" selftest sip 2>"$T/sip.err"); rc=$?
 	expect_eq $rc 0 "sip check passes with an accepting registrar: $out $(tail -3 "$T/sip.err")"
-	expect_contains "$out" "PASS sip     registered to 127.0.0.1:$RP as alice" "sip PASS line"
+	expect_contains "$out" "PASS sip     registered to 127.0.0.1:$RP as alice (registrar: 200 OK)" "sip PASS line with the registrar's answer"
 	wait $SIPP && ok "registrar saw REGISTER and the un-REGISTER" || fail "registrar scenario: $(tail -5 "$T/sipp-ok.out")"
 
 	(cd "$T" && timeout 60 sipp -i 127.0.0.1 -nostdin -timeout 30 -timeout_error -p "$RP" -m 1 \
@@ -70,6 +70,7 @@ if command -v sipp > /dev/null; then
 	out=$(SIP_SERVER="127.0.0.1:$RP" SIP_USERNAME=alice SIP_PASSWORD='wrong pass' "$CALLBOT" --config "$D/.env" selftest sip 2>/dev/null); rc=$?
 	expect_eq $rc 1 "sip check fails when the registrar refuses"
 	expect_contains "$out" "FAIL sip" "sip FAIL line"
+	expect_contains "$out" "refused or failed the REGISTER of alice: 403 Forbidden" "sip FAIL line names the registrar's answer"
 	wait $SIPP
 else
 	echo "# sipp not installed: registrar checks skipped"
