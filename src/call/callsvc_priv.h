@@ -27,6 +27,7 @@
 #define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
 
 #define MEDIA_SLOTS 10          /* of 2 ms each in the 20 ms media period */
+#define MEDIA_TICK_MS (20 / MEDIA_SLOTS)
 #define CALL_DIAL_RING_S 60     /* default: unanswered outbound calls are cancelled */
 
 enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL, CMD_TRANSFER, CMD_DTMF };
@@ -88,6 +89,7 @@ struct callsvc {
 	struct list slots[MEDIA_SLOTS];
 	unsigned slot_n[MEDIA_SLOTS];
 	unsigned slot_next;
+	bool clk_paused;     /* no call: the clock does not wake the loop */
 	struct list dead;    /* ended calls waiting to be freed off the stack */
 	unsigned ncalls;
 	atomic_uint pending_dials; /* posted, not yet placed (any thread) */

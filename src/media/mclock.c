@@ -25,11 +25,29 @@ static void fd_handler(int flags, void *arg)
 	clk->h(n > 1000 ? 1000u : (unsigned)n, clk->arg);
 }
 
+int mclock_set(struct mclock *clk, unsigned period_ms)
+{
+	struct itimerspec its = { 0 };
+	struct timespec now;
+
+	/* Absolute schedule: the period never drifts with loop latency. */
+	if (period_ms) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		its.it_value = now;
+		its.it_value.tv_nsec += (long)period_ms * 1000000L;
+		while (its.it_value.tv_nsec >= 1000000000L) {
+			its.it_value.tv_nsec -= 1000000000L;
+			its.it_value.tv_sec++;
+		}
+		its.it_interval.tv_sec = period_ms / 1000;
+		its.it_interval.tv_nsec = (long)(period_ms % 1000) * 1000000L;
+	}
+	return timerfd_settime(clk->fd, TFD_TIMER_ABSTIME, &its, NULL) ? errno : 0;
+}
+
 int mclock_start(struct mclock **out, unsigned period_ms, mclock_h *h, void *arg)
 {
 	struct mclock *clk = calloc(1, sizeof(*clk));
-	struct itimerspec its = { 0 };
-	struct timespec now;
 	int err;
 
 	if (!clk)
@@ -42,20 +60,9 @@ int mclock_start(struct mclock **out, unsigned period_ms, mclock_h *h, void *arg
 		free(clk);
 		return err;
 	}
-	/* Absolute schedule: the period never drifts with loop latency. */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	its.it_value = now;
-	its.it_value.tv_nsec += (long)period_ms * 1000000L;
-	while (its.it_value.tv_nsec >= 1000000000L) {
-		its.it_value.tv_nsec -= 1000000000L;
-		its.it_value.tv_sec++;
-	}
-	its.it_interval.tv_sec = period_ms / 1000;
-	its.it_interval.tv_nsec = (long)(period_ms % 1000) * 1000000L;
-	if (timerfd_settime(clk->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
-		err = errno;
+	err = mclock_set(clk, period_ms);
+	if (err)
 		goto fail;
-	}
 	err = fd_listen(clk->fd, FD_READ, fd_handler, clk);
 	if (err)
 		goto fail;

@@ -72,6 +72,9 @@ wait_for "$WORK/logs/callbot.log" "call 1: ended \(completed, caller_bye\)" 5 ||
 sipp_run tcp -sf "$SIPDIR/uac_call.xml" -t t1 -p "$(free_port 1)" -mp "$MEDIA_PORT" -m 1 -d 2000 \
 	"127.0.0.1:$SIP_PORT" || die "sipp TCP call failed: $(tail -5 "$WORK/tcp.out"; cat "$WORK/tcp.err" 2>/dev/null)"
 wait_for "$WORK/logs/callbot.log" "call 2: ended \(completed, caller_bye\)" 5 || die "TCP call did not end by BYE"
+# The media clock pauses while there is no call: it must start again for the second one.
+tx2=$(sed -n 's/.*call 2: ended .*rtp rx [0-9]* tx \([0-9]*\) .*/\1/p' "$WORK/logs/callbot.log")
+[ "${tx2:-0}" -ge 50 ] || die "the second call sent ${tx2:-no} RTP packets (media clock not restarted?)"
 
 cb_stop
 
