@@ -1,12 +1,15 @@
 /* mock_server.h - runs one of the fake servers of tests/mock/ (python3 stdlib) for a unit
- * test: the script gets a port file and a request log in dir, binds 127.0.0.1 port 0 and
- * writes its port there; we wait (bounded, 5 s) for it. Header-only: each test is its own
- * program. */
+ * test. Two start-up protocols: mock_server_start gives the script a port file and a request
+ * log in dir (it binds 127.0.0.1 port 0 and writes its port there); mock_server_start_stdout
+ * reads "PORT n" from the script's stdout (the STT and TTS fakes, also used by bench/). We
+ * wait for either at most a few seconds. Header-only: each test is its own program. */
 #ifndef CALLBOT_TESTS_MOCK_SERVER_H
 #define CALLBOT_TESTS_MOCK_SERVER_H
 
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -52,6 +55,46 @@ static inline int mock_server_start(struct mock_server *m, const char *dir, cons
 	return -1;
 }
 
+/* script is run with "--lifetime 60" (it exits by itself if the test dies); no request log. */
+static inline int mock_server_start_stdout(struct mock_server *m, const char *script)
+{
+	char path[600], line[64] = "";
+	char *argv[] = { "/usr/bin/python3", path, "--lifetime", "60", NULL };
+	posix_spawn_file_actions_t fa;
+	size_t got = 0;
+	int fd[2], rc;
+
+	m->log[0] = '\0';
+	snprintf(path, sizeof(path), "%s/../mock/%s", getenv("CALLBOT_TEST_DATA"), script);
+	if (pipe(fd))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fd[0]);
+	posix_spawn_file_actions_addclose(&fa, fd[1]);
+	rc = posix_spawn(&m->pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd[1]);
+	while (!rc && got < sizeof(line) - 1 && !strchr(line, '\n')) {
+		struct pollfd p = { fd[0], POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		k = read(fd[0], line + got, sizeof(line) - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		line[got] = '\0';
+	}
+	close(fd[0]);
+	if (rc || sscanf(line, "PORT %d", &m->port) != 1) {
+		fprintf(stderr, "fake server %s did not start\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 static inline void mock_server_stop(struct mock_server *m)
 {
 	if (m->pid <= 0)
@@ -59,7 +102,8 @@ static inline void mock_server_stop(struct mock_server *m)
 	kill(m->pid, SIGTERM);
 	waitpid(m->pid, NULL, 0);
 	m->pid = 0;
-	unlink(m->log);
+	if (m->log[0])
+		unlink(m->log);
 }
 
 #endif

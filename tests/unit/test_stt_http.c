@@ -7,85 +7,38 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "mock_server.h"
 
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "stt/stt.h"
 
-static pid_t server_pid;
-static int server_port;
-
-/* Starts the fake server and reads "PORT n" from it (10 s at most). */
-static int start_server(const char *script)
-{
-	const char *dir = getenv("CALLBOT_TEST_DATA");
-	char path[512], line[64] = "";
-	int fd[2];
-	size_t got = 0;
-
-	if (!dir || pipe(fd))
-		return -1;
-	snprintf(path, sizeof(path), "%s/../mock/%s", dir, script);
-	server_pid = fork();
-	if (server_pid < 0)
-		return -1;
-	if (server_pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execlp("python3", "python3", path, "--lifetime", "60", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (got < sizeof(line) - 1 && !strchr(line, '\n')) {
-		struct pollfd p = { fd[0], POLLIN, 0 };
-		ssize_t k;
-
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		k = read(fd[0], line + got, sizeof(line) - 1 - got);
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-		line[got] = '\0';
-	}
-	close(fd[0]);
-	if (sscanf(line, "PORT %d", &server_port) != 1) {
-		fprintf(stderr, "fake server %s did not start\n", path);
-		return -1;
-	}
-	return 0;
-}
+static struct mock_server srv;
 
 static int setup(void **state)
 {
 	(void)state;
-	return start_server("fake_stt_server.py");
+	return mock_server_start_stdout(&srv, "fake_stt_server.py");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-	}
+	mock_server_stop(&srv);
 	return 0;
 }
 
 static void conf_http(struct conf *c, char *url, size_t cap, const char *model, const char *key)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(url, cap, "http://127.0.0.1:%d/", server_port);
+	snprintf(url, cap, "http://127.0.0.1:%d/", srv.port);
 	c->stt_backend = STT_HTTP;
 	c->stt_url = url;
 	c->stt_model = (char *)model;
@@ -131,7 +84,7 @@ static void test_upload(void **state)
 
 	/* no key: no Authorization header; STT_URL may name the endpoint itself */
 	conf_http(&c, url, sizeof(url), "echo", "");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/audio/transcriptions", server_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/audio/transcriptions", srv.port);
 	assert_int_equal(stt_engine_alloc(&e, &c, NULL, 0), 0);
 	assert_int_equal(transcribe(e, 1600, &t, NULL), 0);
 	assert_string_equal(t, "got 1600 samples at 8000 Hz, model echo, lang en, auth none");
@@ -229,7 +182,7 @@ static void test_log_hides_credentials(void **state)
 	assert_int_equal(log_open(dir), 0);
 	log_set_stderr(false);
 	conf_http(&c, url, sizeof(url), "fail500", "");
-	snprintf(url, sizeof(url), "http://alice:s3cret@127.0.0.1:%d/", server_port);
+	snprintf(url, sizeof(url), "http://alice:s3cret@127.0.0.1:%d/", srv.port);
 	assert_int_equal(stt_engine_alloc(&e, &c, NULL, 0), 0);
 	assert_int_equal(transcribe(e, 800, &t, NULL), EIO);
 	stt_engine_free(e);

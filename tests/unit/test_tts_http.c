@@ -8,76 +8,29 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "mock_server.h"
 
 #include "core/config.h"
 #include "core/util.h"
 #include "tts/tts.h"
 
-static pid_t server_pid;
-static int server_port;
-
-/* Starts the fake server and reads "PORT n" from it (10 s at most). */
-static int start_server(const char *script)
-{
-	const char *dir = getenv("CALLBOT_TEST_DATA");
-	char path[512], line[64] = "";
-	int fd[2];
-	size_t got = 0;
-
-	if (!dir || pipe(fd))
-		return -1;
-	snprintf(path, sizeof(path), "%s/../mock/%s", dir, script);
-	server_pid = fork();
-	if (server_pid < 0)
-		return -1;
-	if (server_pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execlp("python3", "python3", path, "--lifetime", "60", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (got < sizeof(line) - 1 && !strchr(line, '\n')) {
-		struct pollfd p = { fd[0], POLLIN, 0 };
-		ssize_t k;
-
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		k = read(fd[0], line + got, sizeof(line) - 1 - got);
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-		line[got] = '\0';
-	}
-	close(fd[0]);
-	if (sscanf(line, "PORT %d", &server_port) != 1) {
-		fprintf(stderr, "fake server %s did not start\n", path);
-		return -1;
-	}
-	return 0;
-}
+static struct mock_server srv;
 
 static int setup(void **state)
 {
 	(void)state;
-	return start_server("fake_tts_server.py");
+	return mock_server_start_stdout(&srv, "fake_tts_server.py");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-	}
+	mock_server_stop(&srv);
 	return 0;
 }
 
@@ -111,7 +64,7 @@ static int sink_h(const int16_t *pcm, size_t n, void *arg)
 static void conf_http(struct conf *c, char *url, size_t cap, const char *voice)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(url, cap, "http://127.0.0.1:%d", server_port);
+	snprintf(url, cap, "http://127.0.0.1:%d", srv.port);
 	c->tts_backend = TTS_HTTP;
 	c->tts_url = url;
 	c->tts_voice = (char *)voice;
