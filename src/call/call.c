@@ -157,8 +157,15 @@ void call_enlist(struct callsvc *cs, struct call *call)
 	list_append(&cs->slots[best], &call->le_slot, call);
 	list_append(&cs->calls, &call->le, call);
 	cs->ncalls++;
-	if (cs->clk_paused && cs->clk && !mclock_set(cs->clk, MEDIA_TICK_MS))
-		cs->clk_paused = false;
+	if (cs->clk_paused && cs->clk) {
+		int err = mclock_set(cs->clk, MEDIA_TICK_MS);
+
+		if (err)
+			log_error("call %llu: cannot restart the media clock: %s (tried again with "
+				  "the next call)", (unsigned long long)call->id, strerror(err));
+		else
+			cs->clk_paused = false;
+	}
 }
 
 static bool call_has_media(const struct call *call)

@@ -56,10 +56,11 @@ static void post(struct callsvc *cs, enum cmd_type type, uint64_t call_id,
 		cs->cmd_head = c;
 	cs->cmd_tail = c;
 	atomic_store(&cs->cmd_pending, true);
-	/* One wake-up per batch. EAGAIN (pipe full) is harmless: the 20 ms media
-	 * clock drains the list too. Under the lock: the loop frees mq under it. */
-	if (first && cs->mq)
-		(void)mqueue_push(cs->mq, MQ_WAKE, NULL);
+	/* One wake-up per batch; a failed one (EAGAIN: pipe full) is tried again with the
+	 * next command (the media clock drains the list too, but it pauses without calls).
+	 * Under the lock: the loop frees mq under it. */
+	if ((first || cs->cmd_wake_failed) && cs->mq)
+		cs->cmd_wake_failed = mqueue_push(cs->mq, MQ_WAKE, NULL) != 0;
 	pthread_mutex_unlock(&cs->cmd_lock);
 }
 

@@ -28,6 +28,7 @@
 
 #define MEDIA_SLOTS 10          /* of 2 ms each in the 20 ms media period */
 #define MEDIA_TICK_MS (20 / MEDIA_SLOTS)
+_Static_assert(20 % MEDIA_SLOTS == 0, "media slots must divide the 20 ms period");
 #define CALL_DIAL_RING_S 60     /* default: unanswered outbound calls are cancelled */
 
 enum cmd_type { CMD_HANGUP, CMD_STOP, CMD_DIAL, CMD_TRANSFER, CMD_DTMF };
@@ -59,6 +60,7 @@ struct callsvc {
 	char sip_answer[96];  /* the registrar's latest answer (reg_state_h), under snap_lock */
 	pthread_mutex_t cmd_lock;
 	struct cmd *cmd_head, *cmd_tail;
+	bool cmd_wake_failed;   /* under cmd_lock: the last wake-up could not be queued */
 	atomic_bool cmd_pending;
 	struct mqueue *mq;
 	pthread_mutex_t snap_lock;

@@ -198,17 +198,24 @@ static const struct store_migration pg_migrations[] = {
 	 * 10,000 calls): kept by statement triggers, so every insert and delete (API,
 	 * retention, erase, import, COPY, by hand) is counted in its own transaction. Writes
 	 * are single statements in autocommit, so the counter's row is locked only for one
-	 * statement at a time, whichever node writes. */
+	 * statement at a time, whichever node writes. The lock keeps other nodes (a rolling
+	 * upgrade) from changing calls between the count and the triggers; the function's
+	 * search_path finds the counter whatever the writing session's path is (pg_restore,
+	 * a superuser by hand). */
+	"LOCK TABLE calls IN SHARE ROW EXCLUSIVE MODE;"
 	"CREATE TABLE calls_total (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);"
 	"INSERT INTO calls_total(id, n) SELECT 1, count(*) FROM calls;"
-	"CREATE FUNCTION calls_total_count() RETURNS trigger LANGUAGE plpgsql AS $$"
+	"CREATE FUNCTION calls_total_count() RETURNS trigger LANGUAGE plpgsql"
+	" SET search_path FROM CURRENT AS $$"
+	" DECLARE d BIGINT;"
 	" BEGIN"
-	"  IF TG_OP = 'INSERT' THEN"
-	"   UPDATE calls_total SET n = n + (SELECT count(*) FROM changed);"
-	"  ELSIF TG_OP = 'DELETE' THEN"
-	"   UPDATE calls_total SET n = n - (SELECT count(*) FROM changed);"
-	"  ELSE"
+	"  IF TG_OP = 'TRUNCATE' THEN"
 	"   UPDATE calls_total SET n = 0;"
+	"   RETURN NULL;"
+	"  END IF;"
+	"  SELECT count(*) INTO d FROM changed;"
+	"  IF d > 0 THEN"
+	"   UPDATE calls_total SET n = n + CASE WHEN TG_OP = 'INSERT' THEN d ELSE -d END;"
 	"  END IF;"
 	"  RETURN NULL;"
 	" END $$;"

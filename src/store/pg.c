@@ -19,6 +19,8 @@
 /* A server restart (or failover) is waited for this long before an
  * operation fails; a call's writes queue behind it on the store thread. */
 #define RECONNECT_MS 30000
+/* seconds, unless DATABASE_URL or PGCONNECT_TIMEOUT says otherwise */
+#define PG_CONNECT_TIMEOUT "10"
 #define MAX_PARAMS 12
 /* Migrations of concurrent processes queue on this advisory lock. */
 #define MIGRATION_LOCK "7301946"
@@ -51,7 +53,7 @@ struct pg_stmt {
 struct pg_conn {
 	pthread_mutex_t lock;
 	PGconn *conn;
-	atomic_bool *waiting;	/* the pool's: one connection waits for the server */
+	_Atomic(struct pg_conn *) *waiter;	/* the pool's (see reconnect) */
 	struct pg_stmt stmts[PG_STMTS];
 	unsigned nstmts;
 	bool unprepared;	/* prepared statements do not persist (see exec_stmt) */
@@ -61,23 +63,27 @@ struct pg_store {
 	struct store base;
 	struct pg_conn pool[PG_POOL];
 	atomic_uint next;	/* where the next search for a free connection starts */
-	atomic_bool waiting;	/* a connection is waiting for the server to come back */
+	_Atomic(struct pg_conn *) waiter;	/* the one waiting for the server, or NULL */
 	char *conninfo;
 };
 
-/* A free connection if there is one, else waits for one (round robin). */
+/* A free connection if there is one, else waits for one (round robin), never for the one
+ * waiting for the server to come back (it may hold its lock for RECONNECT_MS). */
 static struct pg_conn *conn_take(struct pg_store *s)
 {
 	unsigned start = atomic_fetch_add(&s->next, 1);
+	struct pg_conn *c;
 
 	for (unsigned i = 0; i < PG_POOL; i++) {
-		struct pg_conn *c = &s->pool[(start + i) % PG_POOL];
-
+		c = &s->pool[(start + i) % PG_POOL];
 		if (pthread_mutex_trylock(&c->lock) == 0)
 			return c;
 	}
-	pthread_mutex_lock(&s->pool[start % PG_POOL].lock);
-	return &s->pool[start % PG_POOL];
+	c = &s->pool[start % PG_POOL];
+	if (c == atomic_load(&s->waiter))
+		c = &s->pool[(start + 1) % PG_POOL];
+	pthread_mutex_lock(&c->lock);
+	return c;
 }
 
 static void conn_give(struct pg_conn *c)
@@ -258,19 +264,21 @@ static bool try_reset(struct pg_conn *c)
 }
 
 /* Waits for the server to come back (restart, failover), up to RECONNECT_MS. Only one
- * connection of the pool waits: while it does, the others try once and fail at once with
- * ENOTCONN, so a dashboard request answers "database unavailable" instead of hanging for
- * the whole outage (the call-row writer queues and retries on its own). */
+ * connection of the pool waits: while it does, the others fail at once with ENOTCONN
+ * (without a connection attempt of their own, which could take connect_timeout), so a
+ * dashboard request answers "database unavailable" instead of hanging for the whole outage
+ * (the call-row writer queues and retries on its own). */
 static int reconnect(struct pg_conn *c)
 {
+	struct pg_conn *none = NULL;
 	int waited = 0, delay = 100;
 
-	if (atomic_exchange(c->waiting, true))
-		return try_reset(c) ? 0 : ENOTCONN;
+	if (!atomic_compare_exchange_strong(c->waiter, &none, c))
+		return ENOTCONN;
 	log_warn("store: PostgreSQL connection lost; reconnecting");
 	while (waited < RECONNECT_MS) {
 		if (try_reset(c)) {
-			atomic_store(c->waiting, false);
+			atomic_store(c->waiter, NULL);
 			log_info("store: PostgreSQL connection restored");
 			alert_state("database_down", "database_restored", true, NULL);
 			return 0;
@@ -280,7 +288,7 @@ static int reconnect(struct pg_conn *c)
 		if (delay < 1000)
 			delay *= 2;
 	}
-	atomic_store(c->waiting, false);
+	atomic_store(c->waiter, NULL);
 	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(c->conn));
 	alert_state("database_down", "database_restored", false,
 		    "{\"error\":\"cannot reconnect to PostgreSQL\"}");
@@ -583,7 +591,7 @@ static int conn_open(struct pg_store *s, struct pg_conn *c)
 static int pg_open(struct store **stp, const char *url, const char *base_dir)
 {
 	struct pg_store *s;
-	const char *sep = strstr(url, "://");
+	const char *sep = strstr(url, "://"), *timeout;
 	int err = 0;
 
 	(void)base_dir;
@@ -593,11 +601,15 @@ static int pg_open(struct store **stp, const char *url, const char *base_dir)
 	s->base.be = &store_pg_backend;
 	for (size_t i = 0; i < PG_POOL; i++) {
 		pthread_mutex_init(&s->pool[i].lock, NULL);
-		s->pool[i].waiting = &s->waiting;
+		s->pool[i].waiter = &s->waiter;
 	}
 	/* libpq takes postgresql:// and postgres:// URIs; drop a SQLAlchemy
-	 * driver (postgresql+psycopg2://) */
-	if (asprintf(&s->conninfo, "postgresql%s", sep) < 0) {
+	 * driver (postgresql+psycopg2://). Without a connect_timeout, a server that does not
+	 * answer at all (a dead host, a firewall) holds each attempt for minutes. */
+	timeout = strstr(sep, "connect_timeout=") || getenv("PGCONNECT_TIMEOUT") ? "" :
+		  strchr(sep, '?') ? "&connect_timeout=" PG_CONNECT_TIMEOUT :
+				     "?connect_timeout=" PG_CONNECT_TIMEOUT;
+	if (asprintf(&s->conninfo, "postgresql%s%s", sep, timeout) < 0) {
 		s->conninfo = NULL;
 		pg_destroy(s);
 		return ENOMEM;

@@ -10,7 +10,8 @@
  * - Every function returns 0 or an errno value: EINVAL (bad argument or a
  *   value the schema refuses), ENOENT (no such row, or a referenced row is
  *   missing), EEXIST (unique key taken), ENOMEM, EBUSY (database locked
- *   longer than the busy timeout), ENOSPC, EIO (anything else; logged with
+ *   longer than the busy timeout), ENOTCONN (PostgreSQL unreachable: the pool
+ *   is waiting for the server), ENOSPC, EIO (anything else; logged with
  *   the database's own message). Expected outcomes (EINVAL, ENOENT, EEXIST)
  *   are not logged: the caller knows what the user asked for and says so.
  * - Timestamps are milliseconds since the epoch, UTC; 0 means unset (NULL).

@@ -35,7 +35,8 @@ enum MHD_Result route_calls_list(struct http_req *req)
 	err = store_call_list(web_store(req->web), &f, add_call, calls, &total);
 	if (err) {
 		json_decref(calls);
-		return http_error(req, err == EBUSY ? 503 : 500, "the database is not available");
+		return http_error(req, err == EBUSY || err == ENOTCONN ? 503 : 500,
+				  "the database is not available");
 	}
 	return http_send_jsonv(req, 200, json_pack("{s:o,s:i,s:i,s:I}", "calls", calls, "page", page,
 						   "per_page", per_page, "total",

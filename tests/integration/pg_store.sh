@@ -103,6 +103,12 @@ APPPSQL() { PGPASSWORD=$APPPW psql "host=localhost port=$PORT dbname=callbot use
 expect_contains "$(APPPSQL 'create table x(i int)')" "permission denied" "app role cannot create tables"
 expect_contains "$(APPPSQL 'drop table callbot.calls')" "must be owner" "app role cannot drop callbot's tables"
 expect_contains "$(APPPSQL 'select count(*) from pg_authid')" "permission denied" "app role cannot read other catalogs' secrets"
+# The calls counter (migration 4): the app role's writes count, and so do a superuser's,
+# whose search_path does not hold callbot's schema.
+APPPSQL "insert into calls(caller) values ('+4930999'), ('+4930998')" >/dev/null
+expect_eq "$(APPPSQL 'select n = (select count(*) from calls) from calls_total')" "t" "the app role's inserts are counted"
+expect_eq "$(PSQL -d callbot -c "delete from callbot.calls where caller = '+4930999'; select n = (select count(*) from callbot.calls) from callbot.calls_total")" \
+	"t" "a superuser's delete outside callbot's search_path is counted"
 
 # check reports the database TLS mode.
 expect_contains "$(timeout 60 "$CALLBOT" --config "$D/.env" check 2>&1)" "sslmode=verify-full" "check reports PostgreSQL sslmode"
