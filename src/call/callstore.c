@@ -763,12 +763,21 @@ static bool stalled(const struct callstore *cw, int64_t now)
 	return cw->attempt_since && now - cw->attempt_since > STALL_MS;
 }
 
-/* Around each attempt of the writer. */
+/* Around each attempt of the writer. An attempt that took longer than STALL_MS was an
+ * outage even when nothing else was submitted meanwhile to notice it (the store waited for
+ * the database inside the attempt): it is logged now, and its end right after. */
 static void attempt_mark(struct callstore *cw, bool running)
 {
 	int64_t now = running ? time_mono_ms() : 0;
 
 	pthread_mutex_lock(&cw->lock);
+	if (!running && stalled(cw, time_mono_ms())) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "no answer for %.1f s",
+			 (double)(time_mono_ms() - cw->attempt_since) / 1000.0);
+		outage_begin(cw, why);
+	}
 	cw->attempt_since = now;
 	if (running)
 		cw->attempt_began = now;

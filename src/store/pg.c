@@ -263,32 +263,38 @@ static bool try_reset(struct pg_conn *c)
 	return PQstatus(c->conn) == CONNECTION_OK && conn_setup(c) == 0;
 }
 
-/* Waits for the server to come back (restart, failover), up to RECONNECT_MS. Only one
- * connection of the pool waits: while it does, the others fail at once with ENOTCONN
- * (without a connection attempt of their own, which could take connect_timeout), so a
- * dashboard request answers "database unavailable" instead of hanging for the whole outage
- * (the call-row writer queues and retries on its own). */
+/* Waits for the server to come back (restart, failover), up to RECONNECT_MS. A thread that
+ * must not wait (store_thread_impatient: the web) makes one attempt, none at all while
+ * another connection is already waiting, and fails with ENOTCONN: a dashboard request
+ * answers "database unavailable" at once instead of hanging for the outage. */
 static int reconnect(struct pg_conn *c)
 {
 	struct pg_conn *none = NULL;
 	int waited = 0, delay = 100;
 
-	if (!atomic_compare_exchange_strong(c->waiter, &none, c))
-		return ENOTCONN;
+	if (store_thread_is_impatient()) {
+		if (atomic_load(c->waiter) || !try_reset(c))
+			return ENOTCONN;
+		return 0;
+	}
+	/* the one conn_take() should not block on, if several wait */
+	(void)atomic_compare_exchange_strong(c->waiter, &none, c);
 	log_warn("store: PostgreSQL connection lost; reconnecting");
 	while (waited < RECONNECT_MS) {
 		if (try_reset(c)) {
-			atomic_store(c->waiter, NULL);
+			none = c;
+			(void)atomic_compare_exchange_strong(c->waiter, &none, NULL);
 			log_info("store: PostgreSQL connection restored");
 			alert_state("database_down", "database_restored", true, NULL);
 			return 0;
 		}
 		usleep((useconds_t)delay * 1000);
 		waited += delay;
-		if (delay < 1000)
+		if (delay < 250) /* a refused attempt is cheap: notice the server back soon */
 			delay *= 2;
 	}
-	atomic_store(c->waiter, NULL);
+	none = c;
+	(void)atomic_compare_exchange_strong(c->waiter, &none, NULL);
 	log_error("store: PostgreSQL: cannot reconnect: %s", PQerrorMessage(c->conn));
 	alert_state("database_down", "database_restored", false,
 		    "{\"error\":\"cannot reconnect to PostgreSQL\"}");

@@ -22,6 +22,18 @@ static bool scheme_is(const char *scheme, size_t len, const char *name)
 	return name && strlen(name) == len && strncasecmp(scheme, name, len) == 0;
 }
 
+static _Thread_local bool impatient;
+
+void store_thread_impatient(bool on)
+{
+	impatient = on;
+}
+
+bool store_thread_is_impatient(void)
+{
+	return impatient;
+}
+
 int store_open(struct store **stp, const char *url, const char *base_dir)
 {
 	const char *sep;

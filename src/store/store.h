@@ -34,6 +34,12 @@ struct store;
  * A new SQLite file is created with mode 0600. Does not migrate. */
 int store_open(struct store **stp, const char *url, const char *base_dir);
 void store_close(struct store *st);
+/* For the calling thread: store operations do not wait for a lost database server to come
+ * back; they fail at once with ENOTCONN (web request threads: an operator gets 503 in
+ * milliseconds). Other threads (the call-row writer, the CLI) wait up to the backend's
+ * reconnect bound, so a server restart costs them nothing. */
+void store_thread_impatient(bool on);
+bool store_thread_is_impatient(void);
 /* Applies pending numbered migrations, each in its own transaction. Safe to
  * run again, and from several processes at once. ENOTSUP if the database
  * was migrated by a newer callbot. */

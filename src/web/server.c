@@ -343,6 +343,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req_ctx *ctx = *con_cls;
 
 	(void)version;
+	/* a lost database answers 503 at once here, never a hang (docs/reliability.md) */
+	store_thread_impatient(true);
 	if (!ctx) {
 		ctx = calloc(1, sizeof(*ctx));
 		if (!ctx)
