@@ -90,14 +90,17 @@ def main():
                 "%.0f" % (num(b["rss_kb"]) / common))
             row("media @ %d calls: send jitter p50 / p99, ms" % common,
                 "%s / %s" % (c["jit_p50"], c["jit_p99"]), "%s / %s" % (b["jit_p50"], b["jit_p99"]))
+        # The goal is 500 calls held with p99 <= 2 ms: judged at the first step of 500 or
+        # more; higher steps are shown as they came.
+        goal_n = min([n for n in cbm if n >= 500], default=None)
         for n in sorted(cbm):
             c = cbm[n]
             b = bsm.get(n)
             row("media @ %d calls: loss %% / late / kernel drops / jitter p99 ms" % n,
                 "%s / %s / %s / %s" % (c["loss_pct"], c["late"], c["drops"], c["jit_p99"]),
                 "%s / %s / %s / %s" % (b["loss_pct"], b["late"], b["drops"], b["jit_p99"]) if b else "",
-                "", "p99 <= 2 ms" if n == cb_max else "",
-                num(c["jit_p99"], 99) <= 2.0 if n == cb_max else None)
+                "", "held, p99 <= 2 ms" if n == goal_n else "",
+                held(c) and num(c["jit_p99"], 99) <= 2.0 if n == goal_n else None)
 
     # Latency.
     e, fk, st = lat.get("embedded", {}), lat.get("fake", {}), lat.get("stream", {})
