@@ -155,9 +155,9 @@ struct call *call_find(struct callsvc *cs, uint64_t id);
 /* One media period in two halves (see rtpstream_tick_send): the clock runs the send
  * half of every call before the receive half of any. */
 void call_tick_send(struct call *call);
+void call_tick_recv(struct call *call);
 /* Lists a new call as active and gives it the least used media slot. */
 void call_enlist(struct callsvc *cs, struct call *call);
-void call_tick_recv(struct call *call);
 /* Shared with outgoing.c. */
 struct negotiation {
 	uint16_t scode;

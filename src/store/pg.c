@@ -41,8 +41,8 @@
  * requests and the CLI do not queue behind one another. */
 #define PG_POOL 4
 
-/* Statements prepared on a connection, by their text: the server parses and plans each
- * once per session instead of on every call (a page of the history: two statements). */
+/* Statements prepared on a connection, by their text: the server parses each once per
+ * session instead of on every call, and plans it once where a generic plan is as good. */
 #define PG_STMTS 96
 
 struct pg_stmt {
@@ -206,7 +206,6 @@ static PGresult *exec_stmt(struct pg_conn *c, const char *sql, const struct para
 	int n = p ? p->n : 0;
 	const char *const *v = p ? p->v : NULL;
 	char name[24];
-
 	PGresult *r;
 
 	if (!c->unprepared && stmt_name(c, sql, n, name)) {
