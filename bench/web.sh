@@ -43,11 +43,7 @@ env "${CB_ENV[@]}" "$CALLBOT" --config "$WORK/.env" serve >"$WORK/serve.out" 2>&
 CB_PID=$!
 URL=http://127.0.0.1:$WEB_PORT
 for _ in $(seq 1 100); do curl -s -o /dev/null "$URL/api/health" && break; sleep 0.1; done
-csrf=$(curl -s -c "$WORK/jar" "$URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "csrf_token=$csrf" \
-	-d 'username=bench&password=bench-password-123' "$URL/login"
-cookie=$(awk '$6 == "callbot_session" {print $7}' "$WORK/jar")
-[ -n "$cookie" ] || die "login failed"
+cookie=$(web_login bench bench-password-123) || exit 1
 total=$(curl -s -H "Cookie: callbot_session=$cookie" "$URL/api/calls" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 [ "$total" = 10000 ] || die "expected 10000 calls, got $total"
 for path in /api/calls /; do

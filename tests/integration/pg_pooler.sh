@@ -65,11 +65,7 @@ pgsql "INSERT INTO calls(sip_call_id, caller, callee, started_at, status)
 echo 'pooler-password-123' | env "${CB_ENV[@]}" "$CALLBOT" --config "$WORK/.env" user add pool --role viewer >/dev/null ||
 	die "user add through PgBouncer"
 URL=http://127.0.0.1:$WEB_PORT
-csrf=$(curl -s -c "$WORK/jar" "$URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "csrf_token=$csrf" \
-	-d 'username=pool&password=pooler-password-123' "$URL/login"
-cookie=$(awk '$6 == "callbot_session" {print $7}' "$WORK/jar")
-[ -n "$cookie" ] || die "login through PgBouncer failed"
+cookie=$(web_login pool pooler-password-123) || exit 1 # through PgBouncer
 # 4 clients at once: callbot's pooled connections interleave on PgBouncer's 2 server sessions.
 seq 1 40 | xargs -P 4 -I{} curl -s -H "Cookie: callbot_session=$cookie" \
 	"$URL/api/calls?per_page=5&page={}" -o "$WORK/page.{}" -w '%{http_code}\n' >"$WORK/codes"

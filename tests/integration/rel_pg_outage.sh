@@ -21,10 +21,7 @@ cb_start DATABASE_URL="$DB_URL" TRUSTED_PROXIES=127.0.0.1/32 BOT_MODE=ai RULES_F
 echo 'outage-password-123' | env "${CB_ENV[@]}" DATABASE_URL="$DB_URL" "$CALLBOT" --config "$WORK/.env" \
 	user add ops --role viewer >/dev/null || die "user add"
 URL=http://127.0.0.1:$WEB_PORT
-csrf=$(curl -s -c "$WORK/jar" "$URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "csrf_token=$csrf" \
-	-d 'username=ops&password=outage-password-123' "$URL/login"
-COOKIE="Cookie: callbot_session=$(awk '$6 == "callbot_session" {print $7}' "$WORK/jar")"
+COOKIE="Cookie: callbot_session=$(web_login ops outage-password-123)" || exit 1
 api_calls() { curl -s -m 3 -o /dev/null -w '%{http_code} %{time_total}\n' -H "$COOKIE" "$URL/api/calls" || true; }
 [ "$(api_calls | cut -d' ' -f1)" = 200 ] || die "the dashboard session does not work"
 

@@ -180,6 +180,18 @@ wait_log() {
 	return 1
 }
 
+# web_login USER PASSWORD: logs in to the dashboard on WEB_PORT (CSRF form) and prints the
+# session cookie's value; fails (dies) when no session comes back.
+web_login() {
+	local url=http://127.0.0.1:$WEB_PORT csrf cookie
+	csrf=$(curl -s -c "$WORK/jar" "$url/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
+	curl -s -o /dev/null -b "$WORK/jar" -c "$WORK/jar" --data-urlencode "csrf_token=$csrf" \
+		--data-urlencode "username=$1" --data-urlencode "password=$2" "$url/login"
+	cookie=$(awk '$6 == "callbot_session" {print $7}' "$WORK/jar")
+	[ -n "$cookie" ] || die "dashboard login of $1 failed"
+	echo "$cookie"
+}
+
 # baresip_setup DIR ACCOUNT_PARAMS: a baresip config in DIR that plays
 # $WORK/caller8k.wav, dumps what it hears (sndfile) and listens on a free port.
 baresip_setup() {
